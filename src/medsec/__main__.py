@@ -1,0 +1,5 @@
+"""``python -m medsec`` runs the command line."""
+
+from medsec.cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""The ``medsec`` command line: parse, call the library, render. Nothing else lives here.
+
+One module per command group, added to :data:`app` below.
+
+Tables are drawn with Rich in a terminal and printed as plain aligned text when piped. Errors that
+medsec raises on purpose print as one line on stderr with exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from medsec._version import __version__
+from medsec.cli import taxonomy
+from medsec.cli._common import stderr
+from medsec.errors import MedsecError
+
+app = typer.Typer(
+    name="medsec",
+    help="Security toolkit for LLMs in clinical settings: threat taxonomy, adversarial scans, guard.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"medsec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Security toolkit for LLMs in clinical settings."""
+
+
+app.add_typer(taxonomy.app, name="taxonomy")
+app.command()(taxonomy.coverage)
+
+
+def main() -> None:
+    """Entry point of the ``medsec`` console script."""
+    try:
+        app(standalone_mode=True)
+    except MedsecError as exc:
+        stderr.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        raise SystemExit(2) from None
