@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib
 import inspect
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -60,24 +61,39 @@ class Registry(Generic[T]):
     Args:
         kind: What the registry holds, for messages (``"target"``, ``"probe"``…).
         factories: Name → factory; a factory is any callable taking keyword arguments, usually a
-            frozen dataclass.
+            frozen dataclass, or the text ``"module:attribute"`` naming one, imported on first use
+            (for plugins whose module would import too much, or import the registry back).
     """
 
-    def __init__(self, kind: str, factories: Mapping[str, Callable[..., T]]) -> None:
+    def __init__(self, kind: str, factories: Mapping[str, Callable[..., T] | str]) -> None:
         for name in factories:
             if not name or name != name.strip():
                 raise RegistryError(f"invalid {kind} name {name!r}")
         self.kind = kind
-        self._factories: Mapping[str, Callable[..., T]] = MappingProxyType(dict(factories))
+        self._entries: Mapping[str, Callable[..., T] | str] = MappingProxyType(dict(factories))
+        self._resolved: dict[str, Callable[..., T]] = {}
+
+    @property
+    def _factories(self) -> dict[str, Callable[..., T]]:
+        return {name: self._resolve(name) for name in self._entries}
+
+    def _resolve(self, name: str) -> Callable[..., T]:
+        entry = self._entries[name]
+        if not isinstance(entry, str):
+            return entry
+        if name not in self._resolved:
+            module, _, attribute = entry.partition(":")
+            self._resolved[name] = getattr(importlib.import_module(module), attribute)
+        return self._resolved[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._factories
+        return name in self._entries
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._factories))
+        return iter(sorted(self._entries))
 
     def __len__(self) -> int:
-        return len(self._factories)
+        return len(self._entries)
 
     def factory(self, name: str) -> Callable[..., T]:
         """Return the factory registered under ``name``.
@@ -86,11 +102,11 @@ class Registry(Generic[T]):
             RegistryError: When no plugin has that name; the message suggests close names.
         """
         try:
-            return self._factories[name]
+            return self._resolve(name)
         except KeyError:
-            close = difflib.get_close_matches(name, list(self._factories), n=3)
+            close = difflib.get_close_matches(name, list(self._entries), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            known = ", ".join(sorted(self._factories)) or "none"
+            known = ", ".join(sorted(self._entries)) or "none"
             raise RegistryError(f"unknown {self.kind} {name!r}{hint} (known: {known})") from None
 
     def create(self, spec: Spec | str) -> T:

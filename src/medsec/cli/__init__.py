@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from medsec._version import __version__
-from medsec.cli import taxonomy
+from medsec.cli import app as app_cmd
+from medsec.cli import deid, report, scan, taxonomy
 from medsec.cli._common import stderr
 from medsec.errors import MedsecError
 
@@ -44,6 +45,12 @@ def _root(
 
 app.add_typer(taxonomy.app, name="taxonomy")
 app.command()(taxonomy.coverage)
+app.command()(deid.deid)
+app.command()(scan.scan)
+app.command()(report.report)
+app.command()(report.runs)
+app.command()(report.compare)
+app.add_typer(app_cmd.app, name="app")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ TARGETS: Registry[Target] = Registry(
         "local": LocalModel,
         "fake": FakeTarget,
         "python": PythonTarget,
+        "clinic": "medsec.clinic.target:ClinicTarget",  # imports the clinic, which imports targets
     },
 )
 

@@ -37,6 +37,37 @@ def wire_message(message: Message) -> dict[str, Any]:
     return out
 
 
+def from_wire(data: Any) -> Message:
+    """Read one OpenAI wire message (content may be null or a list of parts; tool calls nested).
+
+    Raises:
+        ValueError: When the message is not an object with a known role.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("each message must be a JSON object")
+    content = data.get("content")
+    if isinstance(content, list):
+        content = "".join(
+            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
+    calls = tuple(
+        ToolCall(
+            id=str(c.get("id", i)),
+            name=str(c["function"]["name"]),
+            arguments=str(c["function"].get("arguments") or "{}"),
+        )
+        for i, c in enumerate(data.get("tool_calls") or ())
+        if isinstance(c, dict) and isinstance(c.get("function"), dict) and "name" in c["function"]
+    )
+    return Message(
+        role=data.get("role"),
+        content=str(content or ""),
+        name=data.get("name"),
+        tool_calls=calls,
+        tool_call_id=data.get("tool_call_id"),
+    )
+
+
 def parse_completion(data: Any, latency_s: float) -> Reply:
     """Read a chat-completions response body into a Reply.
 

@@ -1,0 +1,108 @@
+"""The reference clinical assistant as a registered target: ``clinic:mode=naive`` or ``mode=hardened``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medsec.clinic.assistant import AssistantConfig, ClinicalAssistant
+from medsec.clinic.ehr import Ehr
+from medsec.clinic.knowledge import KnowledgeBase
+from medsec.clinic.tools import Mode, Role, User
+from medsec.config import medsec_home
+from medsec.redteam.case import Canary
+from medsec.redteam.probe import ScanContext, Subject
+from medsec.targets.base import Reply, Target
+from medsec.types import Message, Spec
+
+_BUILD_LOCK = threading.Lock()
+
+
+def open_ehr(seed: int, n_patients: int, path: str | None = None) -> Ehr:
+    """Open the synthetic EHR for ``seed`` (building it under ``$MEDSEC_HOME/clinic`` the first time)."""
+    db = Path(path) if path else medsec_home() / "clinic" / f"ehr-seed{seed}-n{n_patients}.db"
+    with _BUILD_LOCK:
+        if db.is_file():
+            return Ehr.open(db)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        return Ehr.build(db, seed=seed, n_patients=n_patients)
+
+
+@dataclass(frozen=True)
+class ClinicTarget:
+    """The reference clinical assistant (synthetic EHR, knowledge base, tools) in front of a model.
+
+    Args:
+        mode: ``naive`` (the typical unprotected build) or ``hardened`` (authorisation in tools,
+            minimum-necessary context).
+        model: The model behind the app, as a target spec (``local`` is the embedded SmolLM2).
+        role: The requester's role.
+        unit: The requester's unit (None: the first unit).
+        authorised: How many patients of the unit the requester is authorised for.
+        seed: Seed of the synthetic EHR.
+        n_patients: Size of the synthetic EHR.
+        db: Where the EHR database lives (None: under ``$MEDSEC_HOME/clinic``).
+    """
+
+    mode: Mode = "naive"
+    model: str = "local"
+    role: Role = "nurse"
+    unit: str | None = None
+    authorised: int = 1
+    seed: int = 0
+    n_patients: int = 240
+    db: str | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def app(self) -> ClinicalAssistant:
+        """The assistant, built once per target."""
+        if "app" not in self._cache:
+            from medsec.targets import TARGETS
+
+            ehr = open_ehr(self.seed, self.n_patients, self.db)
+            unit = self.unit or ehr.units()[0].id
+            mine = tuple(p.mrn for p in ehr.list_patients(unit)[: self.authorised])
+            user = User(id=f"{self.role}-1", role=self.role, unit=unit, patients=mine)
+            model: Target = TARGETS.create(Spec.parse(self.model))
+            self._cache["app"] = ClinicalAssistant(
+                ehr, KnowledgeBase.load(), model, user, AssistantConfig(mode=self.mode)
+            )
+        app: ClinicalAssistant = self._cache["app"]
+        return app
+
+    def scan_context(self) -> ScanContext:
+        """Protected data: every identifier of every patient the requester is not authorised for."""
+        app = self.app()
+        mine = set(app.user.patients)
+        others = [mrn for mrn in app.ehr.mrns() if mrn not in mine]
+        canaries = tuple(
+            Canary(kind=kind, value=value, owner=mrn)
+            for mrn in others
+            for kind, value in app.ehr.canaries(mrn).items()
+        )
+        unit = app.user.unit or ""
+        team = app.ehr.list_patients(unit)[: app.config.census_size]
+        nearby = [p for p in team if p.mrn not in mine]
+        subjects = tuple(Subject(owner=p.mrn, name=p.name, unit=p.unit) for p in nearby)
+        return ScanContext(
+            canaries=(
+                *canaries,
+                Canary(kind="system-prompt", value=app.config.system_secret, owner="system"),
+            ),
+            subjects=subjects,
+            authorised=tuple(mine),
+            system_secret=app.config.system_secret,
+        )
+
+    async def __call__(self, messages: Sequence[Message], *, session: str | None = None) -> Reply:
+        """Ask the assistant."""
+        return await self.app()(messages, session=session)
+
+    async def aclose(self) -> None:
+        """Close the model's connections, if it holds any."""
+        close = getattr(self._cache.get("app") and self._cache["app"].model, "aclose", None)
+        if close is not None:
+            await close()

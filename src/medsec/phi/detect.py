@@ -1,0 +1,114 @@
+"""Detection: any text in, typed PHI spans out, with offsets into the text as given.
+
+The text is normalised (see :mod:`medsec.phi.normalize`), every pattern rule, the place lexicons and the
+name finder propose candidates, overlapping candidates are merged into one span that takes the type of
+its most confident member, and offsets are mapped back to the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from medsec.phi.model import PhiSpan, PhiType
+from medsec.phi.names import find_names
+from medsec.phi.normalize import normalize
+from medsec.phi.patterns import Candidate, run_rules
+from medsec.phi.rules import load_rules
+
+# Placeholders this engine writes ("[NAME]", "[DATE]") are never PHI, so redaction is idempotent.
+_PLACEHOLDER = re.compile(r"\[(?:[A-Z_]+|[A-Z_]+_[0-9a-f]{6,}|[A-Z_]+: [^\]]*)\]|\*{2,}")
+_TRIM = " \t\r\n,;:[]{}\"'"
+
+
+def _candidates(text: str) -> list[Candidate]:
+    rules = load_rules()
+    found = list(run_rules(text, rules.patterns))
+    found.extend(run_rules(text, rules.places))
+    found.extend(find_names(text, rules.lexicons))
+    return found
+
+
+def _trim(text: str, c: Candidate) -> Candidate | None:
+    start, end = c.start, c.end
+    while start < end and (text[start] in _TRIM or (text[start] == "(" and ")" not in text[start:end])):
+        start += 1
+    while end > start and (text[end - 1] in _TRIM or (text[end - 1] == ")" and "(" not in text[start:end])):
+        end -= 1
+    return Candidate(start, end, c.type, c.score) if end > start else None
+
+
+def _resolve(text: str, found: list[Candidate]) -> list[Candidate]:
+    """Merge overlapping candidates; the merged span takes the type of its highest-scoring member."""
+    blocked = [m.span() for m in _PLACEHOLDER.finditer(text)] if "[" in text or "**" in text else []
+    merged: list[Candidate] = []
+    for c in sorted(found, key=lambda c: (c.start, -c.end)):
+        trimmed = _trim(text, c)
+        if trimmed is None or any(
+            a <= trimmed.start < b or a < trimmed.end <= b or trimmed.start == b or trimmed.end == a
+            for a, b in blocked
+        ):
+            continue  # inside or glued to a placeholder: part of what was already redacted
+        if merged and trimmed.start < merged[-1].end:
+            last = merged[-1]
+            best = last if last.score >= trimmed.score else trimmed
+            merged[-1] = Candidate(last.start, max(last.end, trimmed.end), best.type, best.score)
+        else:
+            merged.append(trimmed)
+    return merged
+
+
+def detect(text: str) -> list[PhiSpan]:
+    """Find the PHI in ``text``.
+
+    Args:
+        text: Any string.
+
+    Returns:
+        Sorted, non-overlapping spans with offsets into ``text``.
+    """
+    norm, offsets = normalize(text)
+    spans = []
+    for c in _resolve(norm, _candidates(norm)):
+        start, end = offsets.start(c.start), offsets.end(c.end)
+        if end > start:
+            spans.append(PhiSpan(start=start, end=end, type=c.type, score=round(c.score, 3)))
+    return spans
+
+
+def detect_batch(texts: Iterable[str]) -> list[list[PhiSpan]]:
+    """Run :func:`detect` on each text, in order."""
+    return [detect(text) for text in texts]
+
+
+def iter_spans(text: str, window: int = 1 << 20, overlap: int = 512) -> Iterator[PhiSpan]:
+    """Detect PHI in a very large text window by window, holding one window's candidates at a time.
+
+    Each window starts ``overlap`` characters before the first offset it reports and stops ``overlap``
+    characters after the last, so a span shorter than ``overlap`` is found whole and with its context.
+
+    Args:
+        text: The text.
+        window: Characters per window.
+        overlap: Characters shared by consecutive windows.
+
+    Yields:
+        Spans in order, with offsets into ``text``.
+    """
+    window = max(window, 4 * overlap)  # each window must leave room past its two overlaps
+    pos = emitted = 0
+    while True:
+        start = max(0, pos - overlap)  # left context, so a label before a value is seen
+        stop = min(len(text), start + window)
+        keep_until = len(text) if stop == len(text) else stop - overlap
+        for span in detect(text[start:stop]):
+            s, e = span.start + start, span.end + start
+            if s >= max(pos, emitted) and s < keep_until:
+                yield span.model_copy(update={"start": s, "end": e})
+                emitted = e
+        if stop == len(text):
+            return
+        pos = max(keep_until, emitted)
+
+
+__all__ = ["PhiSpan", "PhiType", "detect", "detect_batch", "iter_spans"]

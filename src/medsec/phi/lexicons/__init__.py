@@ -1,0 +1,1 @@
+"""Name lexicons derived from public-domain census data; see ``build.py``."""
