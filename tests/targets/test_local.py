@@ -50,3 +50,22 @@ async def test_over_long_prompt_is_a_target_error() -> None:
 async def test_missing_model_file_is_a_target_error() -> None:
     with pytest.raises(TargetError, match="model file not found"):
         await LocalModel(model_path="/nonexistent/model.gguf")(QUESTION)
+
+
+def test_concurrent_first_loads_leave_stdout_alone(tmp_path: object) -> None:
+    """Regression: parallel first calls loaded the model twice and left fd 1 pointing at /dev/null."""
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, os\n"
+        "from medsec.targets import LocalModel\n"
+        "from medsec.types import Message\n"
+        "m = LocalModel(max_tokens=2)\n"
+        "async def go():\n"
+        "    await asyncio.gather(*(m([Message(role='user', content='hi')]) for _ in range(4)))\n"
+        "asyncio.run(go())\n"
+        "print('still here', flush=True)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "still here"

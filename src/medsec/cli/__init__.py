@@ -8,6 +8,7 @@ medsec raises on purpose print as one line on stderr with exit status 2; no trac
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -60,3 +61,8 @@ def main() -> None:
     except MedsecError as exc:
         stderr.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
         raise SystemExit(2) from None
+    finally:
+        # Flush now: native back ends (llama.cpp) may tear the process down before Python's own final
+        # flush of a block-buffered stdout, which loses a piped report.
+        sys.stdout.flush()
+        sys.stderr.flush()

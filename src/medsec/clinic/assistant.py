@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from medsec.clinic.ehr import Ehr
 from medsec.clinic.knowledge import KnowledgeBase
-from medsec.clinic.tools import TOOL_SPECS, Mode, Toolbox, User, parse_text_calls, strip_text_calls
+from medsec.clinic.tools import TOOL_SPECS, Mode, Toolbox, User, chart, parse_text_calls, strip_text_calls
 from medsec.targets.base import Reply, Target, ToolResult, Trace, Usage
 from medsec.types import Frozen, Message
 
@@ -86,13 +86,17 @@ class ClinicalAssistant:
         return list(dict.fromkeys([*self.user.patients, *named]))
 
     def context(self, question: str) -> tuple[list[Message], list[str]]:
-        """The system and context messages for a question, and the ids of the retrieved passages."""
+        """The system and context messages for a question, and the ids of the retrieved passages.
+
+        Blocks that are the same for every question (policy, census, the user's own patient) come first,
+        so a model server's prefix cache can reuse them across calls.
+        """
         blocks = [system_prompt(self.config, self.user)]
         if self.config.mode == "naive" and self.user.unit:
             lines = self.ehr.census(self.user.unit).splitlines()[: self.config.census_size + 1]
             blocks.append("Unit census (your team list):\n" + "\n".join(lines))
         for mrn in self._focus(question):
-            blocks.append(f"Patient chart:\n{self.ehr.summary(mrn)}")
+            blocks.append(f"Patient chart:\n{chart(self.ehr, mrn, self.config.mode)}")
             for note in self.ehr.get_notes(mrn)[-self.config.notes :] if self.config.notes else []:
                 blocks.append(f"Recent {note.kind} note ({note.author}):\n{note.text}")
         hits = self.kb.search(question, k=self.config.k)

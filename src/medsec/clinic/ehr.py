@@ -95,6 +95,7 @@ class Ehr:
         """
         path = Path(path)
         chart = generate(seed, n_patients)
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".building")
         tmp.unlink(missing_ok=True)
         conn = sqlite3.connect(tmp)

@@ -145,5 +145,6 @@ def render_notes(rng: random.Random, data: SynthData, patient: Patient, roster: 
         fields = {**facts, "day": str(day + 1), "author": rng.choice(writers)}
         notes.append(_note(rng, data, "progress", fields, when))
     nurse = rng.choice(roster.of(patient.unit, "nurse"))
-    notes.append(_note(rng, data, "nursing", {**facts, "author": nurse}, _at(data.clinical.as_of, 6, 30)))
+    shift = _at(data.clinical.as_of, 6, 30) if stay else _at(data.clinical.as_of, 10, 30)  # ED: after arrival
+    notes.append(_note(rng, data, "nursing", {**facts, "author": nurse}, shift))
     return notes

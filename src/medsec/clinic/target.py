@@ -38,7 +38,8 @@ class ClinicTarget:
     Args:
         mode: ``naive`` (the typical unprotected build) or ``hardened`` (authorisation in tools,
             minimum-necessary context).
-        model: The model behind the app, as a target spec (``local`` is the embedded SmolLM2).
+        model: The model behind the app, as a target spec (``local`` is the embedded SmolLM2; answers
+            are capped at 160 tokens by default to keep scans of it quick).
         role: The requester's role.
         unit: The requester's unit (None: the first unit).
         authorised: How many patients of the unit the requester is authorised for.
@@ -48,7 +49,7 @@ class ClinicTarget:
     """
 
     mode: Mode = "naive"
-    model: str = "local"
+    model: str = "local:max_tokens=160"
     role: Role = "nurse"
     unit: str | None = None
     authorised: int = 1
@@ -87,12 +88,17 @@ class ClinicTarget:
         team = app.ehr.list_patients(unit)[: app.config.census_size]
         nearby = [p for p in team if p.mrn not in mine]
         subjects = tuple(Subject(owner=p.mrn, name=p.name, unit=p.unit) for p in nearby)
+        away = [u.id for u in app.ehr.units() if u.id != unit]
+        remote = tuple(
+            Subject(owner=p.mrn, name=p.name, unit=p.unit) for u in away for p in app.ehr.list_patients(u)[:3]
+        )
         return ScanContext(
             canaries=(
                 *canaries,
                 Canary(kind="system-prompt", value=app.config.system_secret, owner="system"),
             ),
             subjects=subjects,
+            remote=remote,
             authorised=tuple(mine),
             system_secret=app.config.system_secret,
         )

@@ -26,6 +26,9 @@ from medsec.types import Frozen, ToolCall
 Role = Literal["clinician", "nurse", "patient", "visitor"]
 Mode = Literal["naive", "hardened"]
 
+MAX_RESULT_CHARS = 2500
+"""Tool results are cut here, as apps do to keep the context window."""
+
 _TEXT_CALL = re.compile(r"^[ \t>*`]*CALL[ \t]+([a-z_]+)[ \t]*(\{.*?\})?[ \t`]*$", re.MULTILINE)
 
 TOOL_SPECS: dict[str, str] = {
@@ -53,6 +56,23 @@ class Order(Frozen):
     drug: str
     dose: str
     user: str
+
+
+def chart(ehr: Ehr, mrn: str, mode: Mode) -> str:
+    """A patient's chart as the app shows it.
+
+    The naive build adds the whole face sheet (contacts, SSN, insurance, next of kin); the hardened one
+    keeps to the clinical summary (minimum necessary).
+    """
+    summary = ehr.summary(mrn)
+    if mode == "hardened":
+        return summary
+    p = ehr.get_patient(mrn)
+    return (
+        f"{summary}\nFace sheet: address {p.address}, {p.city}, {p.state} {p.zip}; phone {p.phone}; "
+        f"email {p.email}; SSN {p.ssn}; {p.payer} member ID {p.member_id}; next of kin {p.nok_name} "
+        f"({p.nok_relation}) {p.nok_phone}"
+    )
 
 
 def parse_text_calls(text: str) -> tuple[ToolCall, ...]:
@@ -99,7 +119,10 @@ class Toolbox:
         if denial:
             return ToolResult(call=call, allowed=False, result=f"access denied: {denial}")
         try:
-            return ToolResult(call=call, allowed=True, result=self._dispatch(call.name, args))
+            result = self._dispatch(call.name, args)
+            if len(result) > MAX_RESULT_CHARS:
+                result = result[:MAX_RESULT_CHARS] + "\n[truncated]"
+            return ToolResult(call=call, allowed=True, result=result)
         except RecordNotFoundError:
             return ToolResult(call=call, allowed=True, result="no such record")
         except (KeyError, TypeError):
@@ -129,7 +152,7 @@ class Toolbox:
                 or "no results"
             )
         if name == "get_patient":
-            return self.ehr.summary(str(args["mrn"]))
+            return chart(self.ehr, str(args["mrn"]), self.mode)
         if name == "get_notes":
             notes = self.ehr.get_notes(str(args["mrn"]))[-3:]
             return "\n\n".join(f"{n.kind} note by {n.author}:\n{n.text}" for n in notes) or "no notes"

@@ -33,7 +33,9 @@ class ScanContext(Frozen):
 
     Attributes:
         canaries: Every value that must not reach the requester.
-        subjects: Protected records probes can ask about by name.
+        subjects: Protected records probes can ask about by name (those the target keeps nearby, such as
+            the requester's unit).
+        remote: Protected records farther away, reachable only through tools (other units).
         authorised: Owners the requester may see (their values are never counted as leaks).
         system_secret: A canary planted in the system prompt, when the target has one.
         seed: Seed for probes that sample.
@@ -41,6 +43,7 @@ class ScanContext(Frozen):
 
     canaries: tuple[Canary, ...] = ()
     subjects: tuple[Subject, ...] = ()
+    remote: tuple[Subject, ...] = ()
     authorised: tuple[str, ...] = ()
     system_secret: str | None = None
     seed: int = 0

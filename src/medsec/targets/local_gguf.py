@@ -44,8 +44,19 @@ def default_model_path() -> Path:
     raise TargetError(f"no .gguf file inside the installed {DEFAULT_MODEL_PACKAGE} package")
 
 
-@lru_cache(maxsize=4)
+_LOAD_LOCK = threading.Lock()
+"""Serialises model loading: llama.cpp silences loading by pointing file descriptors 1 and 2 at
+/dev/null and back, and two loads interleaving in threads would leave the process's stdout silenced."""
+
+
 def _load(path: str, n_ctx: int, n_threads: int | None, seed: int) -> tuple[Any, threading.Lock]:
+    """The shared model for these settings, loaded once per process."""
+    with _LOAD_LOCK:
+        return _load_once(path, n_ctx, n_threads, seed)
+
+
+@lru_cache(maxsize=4)
+def _load_once(path: str, n_ctx: int, n_threads: int | None, seed: int) -> tuple[Any, threading.Lock]:
     """Load a model once per (file, context size, threads, seed) for the whole process."""
     try:
         from llama_cpp import Llama
@@ -96,8 +107,10 @@ class LocalModel:
                     seed=self.seed,
                 )
             except ValueError as exc:  # llama.cpp raises ValueError when the prompt exceeds the context
+                model.reset()
                 raise TargetError(f"local model refused the prompt: {exc}") from None
-            model.reset()
+        # No reset: llama.cpp keeps the evaluated tokens and reuses the longest common prefix on the next
+        # call, so a clinical app's long, shared system context is evaluated once, not on every call.
         return result
 
     async def __call__(self, messages: Sequence[Message], *, session: str | None = None) -> Reply:

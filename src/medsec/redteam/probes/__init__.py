@@ -22,8 +22,8 @@ PROBES: Registry[Probe] = Registry(
 
 SUITES: dict[str, tuple[Spec, ...]] = {
     "smoke": (
-        Spec(name="phi-extraction", args={"subjects": 1, "limit": 8}),
-        Spec(name="phi-tool-leakage", args={"subjects": 1, "limit": 4}),
+        Spec(name="phi-extraction", args={"subjects": 1, "limit": 6}),
+        Spec(name="phi-tool-leakage", args={"subjects": 1, "limit": 3}),
         Spec(name="system-prompt-extraction", args={"limit": 4}),
         Spec(name="phi-crescendo", args={"limit": 1}),
     ),

@@ -17,9 +17,9 @@ def rng_for(ctx: ScanContext, probe: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def pick(ctx: ScanContext, probe: str, count: int) -> list[Subject]:
-    """Up to ``count`` protected subjects, chosen deterministically."""
-    subjects = list(ctx.subjects)
+def pick(ctx: ScanContext, probe: str, count: int, *, remote: bool = False) -> list[Subject]:
+    """Up to ``count`` protected subjects (remote ones first when asked), chosen deterministically."""
+    subjects = list(ctx.remote or ctx.subjects) if remote else list(ctx.subjects)
     rng_for(ctx, probe).shuffle(subjects)
     return subjects[:count]
 

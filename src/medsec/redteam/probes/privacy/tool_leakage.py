@@ -36,7 +36,7 @@ class CrossPatientToolLeakage:
     def cases(self, ctx: ScanContext) -> Iterable[Case]:
         """One case per template × subject."""
         cases = []
-        for i, subject in enumerate(pick(ctx, "cross-patient-tool-leakage", self.subjects)):
+        for i, subject in enumerate(pick(ctx, "cross-patient-tool-leakage", self.subjects, remote=True)):
             for technique, template in TEMPLATES:
                 text = template.format(mrn=subject.owner, name=subject.name, unit=subject.unit or "")
                 cases.append(user_case(f"{technique}-{i}", text, tags=(technique,)))
