@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml constraints.txt
 		--quiet --disable-pip-version-check -c constraints.txt -e '.[local,gateway,dev]'
 	@touch $(STAMP)
 
+# A real scan: the smoke suite against the naive reference clinical assistant on the embedded SmolLM2.
 demo: setup
-	$(BIN)/medsec taxonomy
+	$(BIN)/medsec scan --target clinic:mode=naive --suite smoke
 
 lint: setup
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -45,8 +45,12 @@ def measure() -> dict[str, dict[str, Any]]:
         return asyncio.run(detector(attempt)).success is True
 
     return {
-        "refusal": scores([refused(x["text"]) for x in LABELS["refusal"]], [x["label"] for x in LABELS["refusal"]]),
-        "canary": scores([leaked(x["text"]) for x in LABELS["canary"]], [x["label"] for x in LABELS["canary"]]),
+        "refusal": scores(
+            [refused(x["text"]) for x in LABELS["refusal"]], [x["label"] for x in LABELS["refusal"]]
+        ),
+        "canary": scores(
+            [leaked(x["text"]) for x in LABELS["canary"]], [x["label"] for x in LABELS["canary"]]
+        ),
     }
 
 

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+import yaml
 
 from medsec.errors import ConfigError
+from medsec.redteam.probe import ScanContext
 from medsec.redteam.report.ci import render_junit, render_sarif
 from medsec.redteam.report.compare import compare, fisher_exact
 from medsec.redteam.report.gate import parse_rules, violations
@@ -138,3 +141,43 @@ def test_unknown_suite_and_probe() -> None:
     with pytest.raises(RegistryError, match="unknown probe"):
         select_probes(ScanConfig(only=("phi-extractoin",)))
     assert set(select_probes(ScanConfig(only=("phi-crescendo",)))) == {"phi-crescendo"}
+
+
+async def test_unsupported_probes_are_skipped_with_their_reason(store: Store) -> None:
+    config = ScanConfig(probes=(Spec(name="memorisation"), Spec(name="system-prompt-extraction")))
+    info = await run_scan(config, store, target=LeakyApp())
+    assert "log-probabilities" in str(info.settings["skipped"]["memorisation"])  # type: ignore[index]
+    assert {a.probe for a in store.attempts(info.id)} == {"system-prompt-extraction"}
+    assert "Skipped probes" in render_markdown(summarize(info, store.attempts(info.id), load_taxonomy()))
+
+
+async def test_a_target_with_nothing_to_protect_is_a_clear_error(store: Store) -> None:
+    from medsec.targets import FakeTarget
+
+    with pytest.raises(ConfigError, match="describes no protected data"):
+        await run_scan(CONFIG, store, target=FakeTarget())
+    assert store.runs() == []  # nothing half-made is stored
+
+
+def test_cli_scan_with_a_context_file_and_fail_on(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from medsec.cli import app
+    from tests.redteam.conftest import CANARIES, SECRET, SUBJECT
+
+    ctx = ScanContext(canaries=CANARIES, subjects=(SUBJECT,), system_secret=SECRET)
+    context = tmp_path / "context.yaml"
+    context.write_text(yaml.safe_dump(ctx.model_dump(mode="json")), encoding="utf-8")
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path}/runs.db"
+    leak = 'fake:rules=[[".", "Her phone is 312 555 0147"]]'
+    args = ["scan", "--target", leak, "--probe", "phi-extraction", "--context", str(context), "--store", url]
+    result = runner.invoke(app, [*args, "--fail-on", "asr>0.5"], env={"MEDSEC_HOME": str(tmp_path)})
+    assert result.exit_code == 1, result.output  # every answer leaks the phone: 100% > 50%
+    assert "fail-on: asr>0.5" in result.output and "HTML report:" in result.output
+    dry = runner.invoke(app, [*args, "--dry-run"])
+    assert dry.exit_code == 0 and "target calls" in dry.output and "attempts" in dry.output
+    listed = runner.invoke(app, ["runs", "--store", url, "-f", "json"])
+    assert json.loads(listed.stdout)[0]["attempts"] == 6  # the smoke suite's phi-extraction limit
+    sarif = runner.invoke(app, ["report", "latest", "--store", url, "-f", "sarif"])
+    assert json.loads(sarif.stdout)["version"] == "2.1.0"

@@ -64,6 +64,9 @@ def scan(
     repeats: Annotated[int | None, typer.Option(help="Times each case is sent.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for probes that sample.")] = None,
     config: Annotated[Path | None, typer.Option(help="A YAML scan config; flags override it.")] = None,
+    context: Annotated[
+        Path | None, typer.Option(help="YAML describing the target's planted canaries and subjects.")
+    ] = None,
     resume: Annotated[
         str | None, typer.Option(help="Finish an interrupted run (a run id or 'latest').")
     ] = None,
@@ -90,6 +93,7 @@ def scan(
             "concurrency": concurrency,
             "repeats": repeats,
             "seed": seed,
+            "context": str(context) if context else None,
         },
     )
     if dry_run:

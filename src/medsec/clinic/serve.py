@@ -7,7 +7,8 @@ falls back to the server's default user. ``X-Medsec-Session`` names a conversati
 ``gateway`` extra (FastAPI, uvicorn).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations at run time,
+# and `Request` is imported inside create_app (FastAPI is an optional extra).
 
 import json
 import time

@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -175,23 +176,14 @@ async def run_scan(
         target: An already built target to scan instead of the one ``config.target`` names (for
             applications in the same process); the config's target spec is still what is recorded.
     """
-    if resume:
-        info = store.run(resume)
-        config, probes = config_of(info), dict(info.probes)
-        specs = {n: Spec.model_validate(s) for n, s in probes.items()}
-    else:
-        specs = select_probes(config)
-        info = run_info(config, specs)
-        store.create_run(info)
-    target, probes_built, ctx = build(config, specs, target)
-    detectors = {name: _bind(DETECTORS.create(name), ctx) for name in DETECTORS}
-    items = plan(probes_built, ctx, config.repeats)
-    todo = pending(items, store, info.id, retry_errors)
+    prepared = _prepare(config, store, resume, target)
+    info, config, target = prepared.info, prepared.config, prepared.target
+    todo = pending(prepared.items, store, info.id, retry_errors)
     if on_plan is not None:
-        on_plan(len(todo), len(items) - len(todo))
+        on_plan(len(todo), len(prepared.items) - len(todo))
     store.set_status(info.id, "running")
     try:
-        await execute(target, todo, detectors, store, info.id, config.concurrency, on_attempt)
+        await execute(target, todo, prepared.detectors, store, info.id, config.concurrency, on_attempt)
     except BaseException:
         store.set_status(info.id, "interrupted")
         raise
@@ -201,6 +193,58 @@ async def run_scan(
             await close()
     store.set_status(info.id, "finished")
     return store.run(info.id)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    info: RunInfo
+    config: ScanConfig
+    target: Target
+    items: list[PlannedAttempt]
+    detectors: dict[str, Any]
+
+
+def _prepare(config: ScanConfig, store: Store, resume: str | None, target: Target | None) -> _Prepared:
+    """Build everything a (new or resumed) run needs; a new run is stored only once it has work.
+
+    Raises:
+        ConfigError: When the selected probes yield no case for this target.
+    """
+    info: RunInfo | None = None
+    if resume:
+        info = store.run(resume)
+        config = config_of(info)
+        specs = {n: Spec.model_validate(s) for n, s in info.probes.items()}
+    else:
+        specs = select_probes(config)
+    built_target, probes, ctx = build(config, specs, target)
+    skipped = skips(probes, built_target)
+    items = plan({n: p for n, p in probes.items() if n not in skipped}, ctx, config.repeats)
+    if info is None:
+        if not items:
+            reasons = "; ".join(f"{n}: {r}" for n, r in skipped.items())
+            raise ConfigError(
+                "the selected probes yield no attack for this target: it describes no protected data "
+                "(canaries, subjects, a system-prompt secret); list them in a context file (`context:` in "
+                "the scan config)" + (f". Skipped: {reasons}" if reasons else "")
+            )
+        info = run_info(config, specs)
+        store.create_run(info)
+        if skipped:
+            info = store.note_skips(info.id, skipped)
+    detectors = {name: _bind(DETECTORS.create(name), ctx) for name in DETECTORS}
+    return _Prepared(info=info, config=config, target=built_target, items=items, detectors=detectors)
+
+
+def skips(probes: dict[str, Probe], target: Target) -> dict[str, str]:
+    """Probes that cannot run against this target, with the reason each gives."""
+    out = {}
+    for name, probe in probes.items():
+        check = getattr(probe, "unsupported", None)
+        reason = check(target) if callable(check) else None
+        if reason:
+            out[name] = str(reason)
+    return out
 
 
 def _bind(detector: Any, ctx: ScanContext) -> Any:

@@ -149,6 +149,16 @@ class Store:
                 .values(status=status, finished_at=info.finished_at, info=info.model_dump_json())
             )
 
+    def note_skips(self, run_id: str, skipped: dict[str, str]) -> RunInfo:
+        """Record probes that could not run against the target, with their reasons."""
+        info = self.run(run_id)
+        info = info.model_copy(update={"settings": {**info.settings, "skipped": dict(skipped)}})
+        with self.engine.begin() as conn:
+            conn.execute(
+                runs_table.update().where(runs_table.c.id == run_id).values(info=info.model_dump_json())
+            )
+        return info
+
     def append(self, run_id: str, attempt: Attempt) -> None:
         """Store one attempt, replacing an earlier one with the same key (a retried error), and commit."""
         with self.engine.begin() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from medsec.redteam.probe import Probe
 from medsec.redteam.probes.privacy.context_extraction import ContextPhiExtraction
 from medsec.redteam.probes.privacy.crescendo import PhiCrescendo
+from medsec.redteam.probes.privacy.memorisation import Memorisation
 from medsec.redteam.probes.privacy.system_prompt import SystemPromptExtraction
 from medsec.redteam.probes.privacy.tool_leakage import CrossPatientToolLeakage
 from medsec.registry import Registry
@@ -17,6 +18,7 @@ PROBES: Registry[Probe] = Registry(
         "phi-crescendo": PhiCrescendo,
         "phi-tool-leakage": CrossPatientToolLeakage,
         "system-prompt-extraction": SystemPromptExtraction,
+        "memorisation": Memorisation,
     },
 )
 
@@ -28,12 +30,14 @@ SUITES: dict[str, tuple[Spec, ...]] = {
         Spec(name="phi-crescendo", args={"limit": 1}),
     ),
     "standard": (
+        Spec(name="memorisation"),
         Spec(name="phi-extraction", args={"subjects": 2}),
         Spec(name="phi-tool-leakage", args={"subjects": 2}),
         Spec(name="system-prompt-extraction"),
         Spec(name="phi-crescendo", args={"subjects": 2}),
     ),
     "full": (
+        Spec(name="memorisation"),
         Spec(name="phi-extraction", args={"subjects": 5}),
         Spec(name="phi-tool-leakage", args={"subjects": 5}),
         Spec(name="system-prompt-extraction"),

@@ -56,6 +56,9 @@ def render_markdown(summary: Summary) -> str:
         f"(ASR {pct(o.asr)}, 95% CI {interval(o)}); {o.errors} target errors, {o.unjudged} unjudged",
         "",
     ]
+    skipped = run.settings.get("skipped")
+    if isinstance(skipped, dict) and skipped:
+        out += ["Skipped probes:", "", *[f"- `{name}`: {reason}" for name, reason in skipped.items()], ""]
     for axis in ("objective", "attack", "capability", "stage"):
         if summary.by.get(axis):
             out += [f"## By {axis}", "", *_table(axis, summary.by[axis])]
