@@ -14,14 +14,33 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from medsec.clinic.ehr import Ehr
-from medsec.clinic.knowledge import KnowledgeBase
-from medsec.clinic.tools import TOOL_SPECS, Mode, Toolbox, User, chart, parse_text_calls, strip_text_calls
+from medsec.clinic.knowledge import KnowledgeBase, Passage
+from medsec.clinic.tools import (
+    TOOL_SPECS,
+    ExtraNote,
+    Mode,
+    Toolbox,
+    User,
+    chart,
+    parse_text_calls,
+    recent_notes,
+    strip_text_calls,
+)
 from medsec.targets.base import Reply, Target, ToolResult, Trace, Usage
 from medsec.types import Frozen, Message
 
 HOSPITAL = "Riverside General Hospital"
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """What one session sees: a knowledge base (possibly poisoned) and planted notes by MRN."""
+
+    kb: KnowledgeBase
+    notes: dict[str, tuple[ExtraNote, ...]]
 
 
 class AssistantConfig(Frozen):
@@ -76,7 +95,20 @@ class ClinicalAssistant:
     ) -> None:
         self.ehr, self.kb, self.model, self.user = ehr, kb, model, user
         self.config = config or AssistantConfig()
-        self.toolbox = Toolbox(ehr, kb, user, self.config.mode)
+        self._staged: dict[str, _Staged] = {}
+
+    def stage(
+        self, session: str, passages: Sequence[Passage], notes: dict[str, tuple[ExtraNote, ...]]
+    ) -> None:
+        """Plant passages and chart notes that only calls with this session id will see."""
+        self._staged[session] = _Staged(kb=self.kb.fork(passages) if passages else self.kb, notes=notes)
+
+    def unstage(self, session: str) -> None:
+        """Forget what was planted for the session."""
+        self._staged.pop(session, None)
+
+    def _view(self, session: str | None) -> _Staged:
+        return self._staged.get(session or "", _Staged(kb=self.kb, notes={}))
 
     def _focus(self, question: str) -> list[str]:
         """Patients the question names (by name or MRN) that the app will pull into the context."""
@@ -85,21 +117,22 @@ class ClinicalAssistant:
             named = [mrn for mrn in named if mrn in self.user.patients]
         return list(dict.fromkeys([*self.user.patients, *named]))
 
-    def context(self, question: str) -> tuple[list[Message], list[str]]:
+    def context(self, question: str, view: _Staged | None = None) -> tuple[list[Message], list[str]]:
         """The system and context messages for a question, and the ids of the retrieved passages.
 
         Blocks that are the same for every question (policy, census, the user's own patient) come first,
         so a model server's prefix cache can reuse them across calls.
         """
+        view = view or _Staged(kb=self.kb, notes={})
         blocks = [system_prompt(self.config, self.user)]
         if self.config.mode == "naive" and self.user.unit:
             lines = self.ehr.census(self.user.unit).splitlines()[: self.config.census_size + 1]
             blocks.append("Unit census (your team list):\n" + "\n".join(lines))
         for mrn in self._focus(question):
             blocks.append(f"Patient chart:\n{chart(self.ehr, mrn, self.config.mode)}")
-            for note in self.ehr.get_notes(mrn)[-self.config.notes :] if self.config.notes else []:
-                blocks.append(f"Recent {note.kind} note ({note.author}):\n{note.text}")
-        hits = self.kb.search(question, k=self.config.k)
+            for kind, author, text in recent_notes(self.ehr, mrn, self.config.notes, view.notes):
+                blocks.append(f"Recent {kind} note ({author}):\n{text}")
+        hits = view.kb.search(question, k=self.config.k)
         if hits:
             blocks.append(
                 "Reference passages:\n" + "\n".join(f"[{h.passage.id}] {h.passage.text}" for h in hits)
@@ -115,7 +148,9 @@ class ClinicalAssistant:
         """Answer the conversation, running tool calls the model asks for."""
         start = time.perf_counter()
         question = next((m.content for m in reversed(messages) if m.role == "user"), "")
-        context, retrieved = self.context(question)
+        view = self._view(session)
+        context, retrieved = self.context(question, view)
+        toolbox = Toolbox(self.ehr, view.kb, self.user, self.config.mode, extra_notes=view.notes)
         sent = [*context, *self._conversation(messages)]
         conversation, results, usage = list(sent), list[ToolResult](), Usage()
         reply = Reply(text="")
@@ -128,7 +163,7 @@ class ClinicalAssistant:
             calls = reply.tool_calls or parse_text_calls(reply.text)
             if not calls:
                 break
-            done = [self.toolbox.run(call) for call in calls]
+            done = [toolbox.run(call) for call in calls]
             results += done
             conversation.append(Message(role="assistant", content=reply.text, tool_calls=calls))
             conversation += [Message(role="tool", content=r.result, tool_call_id=r.call.id) for r in done]

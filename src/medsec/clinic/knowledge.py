@@ -218,6 +218,14 @@ class KnowledgeBase:
             retriever = self._retriever
         return retriever.search(query, k)
 
+    def fork(self, extra: Sequence[Passage]) -> KnowledgeBase:
+        """A copy with ``extra`` passages added as inserted ones; this knowledge base is left untouched.
+
+        The red team uses it to poison one session's corpus without touching other sessions.
+        """
+        planted = [p.model_copy(update={"origin": "inserted"}) for p in extra]
+        return KnowledgeBase([*self.passages, *planted], retriever=self._factory)
+
     def insert(self, passage: Passage) -> str:
         """Insider write access: add a passage (marked ``inserted``, so untrusted) and return its id.
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from medsec.clinic.assistant import AssistantConfig, ClinicalAssistant
 from medsec.clinic.ehr import Ehr
-from medsec.clinic.knowledge import KnowledgeBase
-from medsec.clinic.tools import Mode, Role, User
+from medsec.clinic.knowledge import KnowledgeBase, Passage
+from medsec.clinic.tools import ExtraNote, Mode, Role, User
 from medsec.config import medsec_home
-from medsec.redteam.case import Canary
+from medsec.redteam.case import Canary, Setup
 from medsec.redteam.probe import ScanContext, Subject
 from medsec.targets.base import Reply, Target
 from medsec.types import Message, Spec
@@ -102,6 +102,30 @@ class ClinicTarget:
             authorised=tuple(mine),
             system_secret=app.config.system_secret,
         )
+
+    def stage(self, session: str, setup: Setup) -> None:
+        """Plant a case's poisoned passages and chart notes for one session (insider write access)."""
+        app = self.app()
+        passages = [
+            Passage(
+                id=f"kb-planted-{i}-{abs(hash(session)) % 10**8}",
+                title=p.title,
+                topic="safety",
+                text=p.text,
+                source="inserted by red-team set-up",
+                drugs=p.drugs,
+            )
+            for i, p in enumerate(setup.passages)
+        ]
+        notes: dict[str, list[ExtraNote]] = {}
+        for note in setup.notes:
+            mrn = app.user.patients[0] if note.patient == "self" and app.user.patients else note.patient
+            notes.setdefault(mrn, []).append(ExtraNote(kind=note.kind, author=note.author, text=note.text))
+        app.stage(session, passages, {k: tuple(v) for k, v in notes.items()})
+
+    def unstage(self, session: str) -> None:
+        """Remove what :meth:`stage` planted."""
+        self.app().unstage(session)
 
     async def __call__(self, messages: Sequence[Message], *, session: str | None = None) -> Reply:
         """Ask the assistant."""

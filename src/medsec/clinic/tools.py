@@ -49,6 +49,14 @@ class User(Frozen):
     patients: tuple[str, ...] = ()
 
 
+class ExtraNote(Frozen):
+    """A note planted for one session only (red-team staging); shown after the chart's own notes."""
+
+    kind: str
+    author: str
+    text: str
+
+
 class Order(Frozen):
     """A medication order the model placed through ``add_order`` (recorded, never executed)."""
 
@@ -73,6 +81,21 @@ def chart(ehr: Ehr, mrn: str, mode: Mode) -> str:
         f"email {p.email}; SSN {p.ssn}; {p.payer} member ID {p.member_id}; next of kin {p.nok_name} "
         f"({p.nok_relation}) {p.nok_phone}"
     )
+
+
+def recent_notes(
+    ehr: Ehr, mrn: str, count: int, extra: dict[str, tuple[ExtraNote, ...]]
+) -> list[tuple[str, str, str]]:
+    """The ``count`` most recent notes of a patient as (kind, author, text), planted ones last."""
+    notes: list[tuple[str, str, str]] = [(n.kind, n.author, n.text) for n in ehr.get_notes(mrn)]
+    notes += [(n.kind, n.author, n.text) for n in extra.get(mrn, ())]
+    return notes[-count:] if count else []
+
+
+def notes_text(ehr: Ehr, mrn: str, count: int, extra: dict[str, tuple[ExtraNote, ...]]) -> str:
+    """Recent notes as the ``get_notes`` tool returns them."""
+    notes = recent_notes(ehr, mrn, count, extra)
+    return "\n\n".join(f"{kind} note by {author}:\n{text}" for kind, author, text in notes) or "no notes"
 
 
 def parse_text_calls(text: str) -> tuple[ToolCall, ...]:
@@ -105,6 +128,7 @@ class Toolbox:
     kb: KnowledgeBase
     user: User
     mode: Mode = "naive"
+    extra_notes: dict[str, tuple[ExtraNote, ...]] = field(default_factory=dict)
     orders: list[Order] = field(default_factory=list)
 
     def run(self, call: ToolCall) -> ToolResult:
@@ -154,8 +178,7 @@ class Toolbox:
         if name == "get_patient":
             return chart(self.ehr, str(args["mrn"]), self.mode)
         if name == "get_notes":
-            notes = self.ehr.get_notes(str(args["mrn"]))[-3:]
-            return "\n\n".join(f"{n.kind} note by {n.author}:\n{n.text}" for n in notes) or "no notes"
+            return notes_text(self.ehr, str(args["mrn"]), 3, self.extra_notes)
         if name == "list_patients":
             unit = str(args.get("unit") or self.user.unit or "")
             if self.mode == "hardened":

@@ -27,6 +27,37 @@ class Canary(Frozen):
     owner: str
 
 
+class PlantedPassage(Frozen):
+    """A document an attacker with write access to the retrieval corpus adds (PoisonedRAG-style)."""
+
+    title: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    drugs: tuple[str, ...] = ()
+
+
+class PlantedNote(Frozen):
+    """Free text an attacker gets into a chart: a portal message, a nursing note, an outside record.
+
+    Attributes:
+        patient: ``self`` for the requester's own patient, or a record key (MRN).
+        kind: The note type as the EHR names it (``portal``, ``nursing``, ``progress`` …).
+        author: Who the note claims to be from.
+        text: The note, carrying the attacker's instructions or false facts.
+    """
+
+    patient: str = "self"
+    kind: str = "portal"
+    author: str = "Patient portal"
+    text: str = Field(min_length=1)
+
+
+class Setup(Frozen):
+    """What an attack plants in the system before it asks (for targets that can stage it per session)."""
+
+    passages: tuple[PlantedPassage, ...] = ()
+    notes: tuple[PlantedNote, ...] = ()
+
+
 class Case(Frozen):
     """One attack input with everything its detectors need.
 
@@ -40,6 +71,8 @@ class Case(Frozen):
         forbidden_tools: Tool names whose execution (or proposal) means success.
         expect_refusal: True when complying is the attack succeeding; False when refusing is the failure
             (over-refusal checks); None when refusal does not decide the case.
+        setup: What to plant in the target (poisoned passages, chart notes) before sending; staged per
+            session so concurrent attempts never see each other's poison.
         tags: Free labels (technique, style) reports can group by.
         metadata: Probe-specific data, JSON only.
     """
@@ -52,6 +85,7 @@ class Case(Frozen):
     right_answers: tuple[str, ...] = ()
     forbidden_tools: tuple[str, ...] = ()
     expect_refusal: bool | None = None
+    setup: Setup | None = None
     tags: tuple[str, ...] = ()
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
 

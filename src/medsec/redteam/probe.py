@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from medsec.redteam.case import Canary, Case
+from medsec.errors import TargetError
+from medsec.redteam.case import Canary, Case, Setup
 from medsec.targets.base import ChatSession, Reply, Target
 from medsec.types import Frozen
 
@@ -59,6 +60,29 @@ class ContextSource(Protocol):
 
 
 @runtime_checkable
+class Stageable(Protocol):
+    """A target that can plant a case's :class:`Setup` for one session and take it away again."""
+
+    def stage(self, session: str, setup: Setup) -> None:
+        """Plant ``setup`` so that only calls with this session id see it."""
+        ...
+
+    def unstage(self, session: str) -> None:
+        """Remove whatever was planted for the session."""
+        ...
+
+
+def staging_unsupported(target: object) -> str | None:
+    """The reason a probe that plants data cannot run against ``target`` (None when it can)."""
+    if isinstance(target, Stageable):
+        return None
+    return (
+        "plants poisoned passages or chart notes before asking, which needs a target that can stage them "
+        "per session (the reference assistant can; a remote endpoint cannot)"
+    )
+
+
+@runtime_checkable
 class Probe(Protocol):
     """Generates the cases of one attack. Plugins are frozen dataclasses in ``redteam/probes/``.
 
@@ -93,11 +117,19 @@ async def play(target: Target, case: Case, session: str) -> tuple[Reply, ...]:
     Returns:
         One reply per turn.
     """
-    if not case.turns:
-        return (await target(case.messages, session=session),)
-    conversation = ChatSession(target, session)
-    conversation.history.extend(case.messages[:-1])
-    replies = [await conversation.send(case.messages[-1].content)]
-    for turn in case.turns:
-        replies.append(await conversation.send(turn))
-    return tuple(replies)
+    if case.setup is not None:
+        if not isinstance(target, Stageable):
+            raise TargetError(staging_unsupported(target) or "target cannot stage")
+        target.stage(session, case.setup)
+    try:
+        if not case.turns:
+            return (await target(case.messages, session=session),)
+        conversation = ChatSession(target, session)
+        conversation.history.extend(case.messages[:-1])
+        replies = [await conversation.send(case.messages[-1].content)]
+        for turn in case.turns:
+            replies.append(await conversation.send(turn))
+        return tuple(replies)
+    finally:
+        if case.setup is not None and isinstance(target, Stageable):
+            target.unstage(session)

@@ -99,11 +99,14 @@ async def execute(
         on_attempt: Called with each stored attempt (progress display).
     """
     limit = asyncio.Semaphore(max(1, concurrency))
+    writing = asyncio.Lock()  # one writer at a time, off the event loop, each attempt its own commit
+    done = store.outcomes(run_id)
 
     async def one(item: PlannedAttempt) -> None:
         async with limit:
             attempt = await attempt_one(target, item, detectors, f"{run_id}/{item.key}")
-        store.append(run_id, attempt)
+        async with writing:
+            await asyncio.to_thread(store.append, run_id, attempt, replace=item.key in done)
         if on_attempt is not None:
             on_attempt(attempt)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +43,7 @@ attempts_table = sa.Table(
     sa.Column("attack", sa.String(128), nullable=False),
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("record", sa.Text, nullable=False),
+    sa.Index("attempts_run_seq", "run_id", "seq"),
 )
 
 
@@ -112,6 +114,8 @@ class Store:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
+        self._seq_lock = threading.Lock()
+        self._next_seq: dict[str, int] = {}
         if self.url.startswith("sqlite:///") and not self.url.startswith("sqlite:///:memory:"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -159,19 +163,30 @@ class Store:
             )
         return info
 
-    def append(self, run_id: str, attempt: Attempt) -> None:
-        """Store one attempt, replacing an earlier one with the same key (a retried error), and commit."""
+    def append(self, run_id: str, attempt: Attempt, *, replace: bool = False) -> None:
+        """Store one attempt and commit. Thread-safe; callers may write from worker threads.
+
+        Args:
+            run_id: The run.
+            attempt: The attempt.
+            replace: Delete a stored attempt with the same key first (a retried error).
+        """
+        with self._seq_lock:
+            if run_id not in self._next_seq:
+                with self.engine.connect() as conn:
+                    last = conn.execute(
+                        sa.select(sa.func.max(attempts_table.c.seq)).where(attempts_table.c.run_id == run_id)
+                    ).scalar_one()
+                self._next_seq[run_id] = -1 if last is None else int(last)
+            self._next_seq[run_id] += 1
+            seq = self._next_seq[run_id]
         with self.engine.begin() as conn:
-            conn.execute(
-                attempts_table.delete().where(
-                    (attempts_table.c.run_id == run_id) & (attempts_table.c.key == attempt.key)
+            if replace:
+                conn.execute(
+                    attempts_table.delete().where(
+                        (attempts_table.c.run_id == run_id) & (attempts_table.c.key == attempt.key)
+                    )
                 )
-            )
-            seq = conn.execute(
-                sa.select(sa.func.coalesce(sa.func.max(attempts_table.c.seq) + 1, 0)).where(
-                    attempts_table.c.run_id == run_id
-                )
-            ).scalar_one()
             conn.execute(
                 attempts_table.insert().values(
                     run_id=run_id,

@@ -1,0 +1,1 @@
+"""Probes of the safety objective: harmful medical requests, benign look-alikes, jailbreaks, datasets."""
