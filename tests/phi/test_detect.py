@@ -47,6 +47,12 @@ def found(text: str) -> dict[str, PhiType]:
         ("Transferred from Lakeside Regional Hospital.", "Lakeside Regional Hospital", PhiType.FACILITY),
         ("She works at Acme Widgets Inc. as a clerk.", "Acme Widgets Inc.", PhiType.EMPLOYER),
         ("Resident of Kent County since 2001.", "Kent County", PhiType.LOCATION),
+        ("Seen at Brigham & Women’s today.", "Brigham & Women’s", PhiType.FACILITY),
+        ("Transferred to Cedars Sinai overnight.", "Cedars Sinai", PhiType.FACILITY),
+        ("Follow up at Lakeside General Hosp. next week.", "Lakeside General Hosp", PhiType.FACILITY),
+        ("Referred to PeaceHealth for PT.", "PeaceHealth", PhiType.FACILITY),
+        ("Admitted to BIDMC overnight.", "BIDMC", PhiType.FACILITY),
+        ("Seen at the Elmbrook downtown clinic.", "Elmbrook downtown clinic", PhiType.FACILITY),
     ],
 )
 def test_finds(text: str, value: str, kind: PhiType) -> None:
@@ -65,6 +71,7 @@ def test_finds(text: str, value: str, kind: PhiType) -> None:
         "85 yo F with HTN since 2019. Room 412, bed 2.",
         "Will continue current plan. Hope to discharge tomorrow. Mark the site.",
         "Take 1/2 tab at night. Strength 5/5 bilaterally. Pain 7/10.",
+        "Right 1st CMC joint arthritis. Healthcare proxy present.",
     ],
 )
 def test_precision_traps(text: str) -> None:

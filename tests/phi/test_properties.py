@@ -38,3 +38,11 @@ def test_never_raises_and_offsets_are_valid(text: str) -> None:
 def test_redaction_is_idempotent(text: str) -> None:
     once = deidentify(text).text
     assert deidentify(once).text == once
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(TEXTS, max_size=8))
+def test_batch_equals_one_by_one(texts: list[str]) -> None:
+    from medsec.phi import detect_batch
+
+    assert detect_batch(texts, block=64) == [detect(text) for text in texts]

@@ -8,23 +8,26 @@ its most confident member, and offsets are mapped back to the original text.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
+from itertools import accumulate
 
 from medsec.phi.model import PhiSpan, PhiType
 from medsec.phi.names import find_names
 from medsec.phi.normalize import normalize
-from medsec.phi.patterns import Candidate, run_rules
+from medsec.phi.patterns import Candidate
 from medsec.phi.rules import load_rules
+from medsec.phi.scan import run_scans
 
 # Placeholders this engine writes ("[NAME]", "[DATE]") are never PHI, so redaction is idempotent.
-_PLACEHOLDER = re.compile(r"\[(?:[A-Z_]+|[A-Z_]+_[0-9a-f]{6,}|[A-Z_]+: [^\]]*)\]|\*{2,}")
+_PLACEHOLDER = re.compile(r"\[(?:[A-Z_]+|[A-Z_]+_[0-9a-f]{6,}|[A-Z_]+: [^\]\x00]*)\]|\*{2,}")
 _TRIM = " \t\r\n,;:[]{}\"'"
+_JOIN = "\n\x00\n"  # between the texts of a batch: whitespace, but no run of whitespace crosses it
 
 
 def _candidates(text: str) -> list[Candidate]:
     rules = load_rules()
-    found = list(run_rules(text, rules.patterns))
-    found.extend(run_rules(text, rules.places))
+    found = run_scans(text, rules.scans)
     found.extend(find_names(text, rules.lexicons))
     return found
 
@@ -76,9 +79,49 @@ def detect(text: str) -> list[PhiSpan]:
     return spans
 
 
-def detect_batch(texts: Iterable[str]) -> list[list[PhiSpan]]:
-    """Run :func:`detect` on each text, in order."""
-    return [detect(text) for text in texts]
+def detect_batch(texts: Iterable[str], block: int = 1 << 20) -> list[list[PhiSpan]]:
+    """Run :func:`detect` on each text, in order, with the same results, faster for many short texts.
+
+    Texts are joined into blocks of about ``block`` characters with a separator no rule matches across
+    (a run of whitespace stops at its NUL), each block is detected in one pass, and the spans go back to
+    their texts. A text that contains a NUL itself is detected on its own.
+
+    Args:
+        texts: The texts.
+        block: Characters per joined block.
+
+    Returns:
+        One list of spans per text, with offsets into that text.
+    """
+    out: list[list[PhiSpan]] = []
+    group: list[str] = []
+    size = 0
+    for text in texts:
+        if "\x00" in text:
+            out.extend(_detect_joined(group))
+            group, size = [], 0
+            out.append(detect(text))
+            continue
+        group.append(text)
+        size += len(text) + len(_JOIN)
+        if size >= block:
+            out.extend(_detect_joined(group))
+            group, size = [], 0
+    out.extend(_detect_joined(group))
+    return out
+
+
+def _detect_joined(texts: list[str]) -> list[list[PhiSpan]]:
+    if len(texts) <= 1:
+        return [detect(text) for text in texts]
+    starts = list(accumulate((len(t) + len(_JOIN) for t in texts[:-1]), initial=0))
+    out: list[list[PhiSpan]] = [[] for _ in texts]
+    for span in detect(_JOIN.join(texts)):
+        i = bisect_right(starts, span.start) - 1
+        start, end = span.start - starts[i], min(span.end - starts[i], len(texts[i]))
+        if end > start:  # a span reaching past its text (none is known to) is cut at the text's end
+            out[i].append(span.model_copy(update={"start": start, "end": end}))
+    return out
 
 
 def iter_spans(text: str, window: int = 1 << 20, overlap: int = 512) -> Iterator[PhiSpan]:

@@ -15,11 +15,14 @@ from collections.abc import Iterator
 from medsec.phi.model import PhiType
 from medsec.phi.patterns import Candidate
 from medsec.phi.rules import Lexicons
+from medsec.phi.scan import lowercase
 
-_TOKEN = re.compile(r"(?<![\w'’-])[A-Z][A-Za-z]*(?:['’][A-Za-z]+|-[A-Za-z]+)*\.?")
+# The look-behind follows the first letter so that the scan can skip straight to capitals.
+_TOKEN = re.compile(r"[A-Z](?<![\w'’-][A-Z])[A-Za-z]*(?:['’][A-Za-z]+|-[A-Za-z]+)*\.?")
 _GAP = re.compile(r"\s{1,2}|,\s|\s?-\s?")
 _PREV_WORD = re.compile(r"([A-Za-z][A-Za-z./-]*)[.,:]?\s+$")
 _NEXT_WORD = re.compile(r"\s*(?:'s|’s|s')?\s*([A-Za-z]+)")
+_CREDENTIAL = re.compile(r",?\s*([A-Za-z][A-Za-z.-]{1,7})\b")
 _TITLE_BEFORE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|DR|MR|MRS|MS)\.?\s{1,2}$")
 _MONTHS = frozenset(
     [
@@ -66,6 +69,16 @@ def _key(word: str) -> str:
 
 
 def _kind(word: str, lex: Lexicons) -> int:
+    """The class of a capitalised word; remembered per word, as the same words recur."""
+    kind = lex.kinds.get(word)
+    if kind is None:
+        if len(lex.kinds) > 200_000:  # bounded: a text of endless new words must not grow it forever
+            lex.kinds.clear()
+        kind = lex.kinds[word] = _classify(word, lex)
+    return kind
+
+
+def _classify(word: str, lex: Lexicons) -> int:
     key = _key(word)
     if len(key) == 1:
         return INITIAL
@@ -90,7 +103,7 @@ def _runs(text: str, lex: Lexicons) -> Iterator[list[tuple[int, int, int]]]:
         kind = _kind(m.group(), lex)
         if kind != INITIAL and text[end - 1] == ".":
             end -= 1  # a sentence's full stop, not part of the name
-        if run and not _GAP.fullmatch(text, run[-1][1], start):
+        if run and (start - run[-1][1] > 3 or not _GAP.fullmatch(text, run[-1][1], start)):  # gaps: <= 3
             yield run
             run = []
         if kind == STOP:
@@ -120,7 +133,7 @@ def _is_eponym(text: str, end: int, lex: Lexicons) -> bool:
 
 
 def _credential_after(text: str, end: int, lex: Lexicons) -> bool:
-    m = re.match(r",?\s*([A-Za-z][A-Za-z.-]{1,7})\b", text[end : end + 12])
+    m = _CREDENTIAL.match(text[end : end + 12])
     return m is not None and m.group(1).lower() in lex.credentials
 
 
@@ -165,6 +178,8 @@ def find_names(text: str, lex: Lexicons) -> Iterator[Candidate]:
         One candidate per maximal run of name words.
     """
     for run in _runs(text, lex):
+        if all(kind == STOP for _, _, kind in run):
+            continue  # headings and function words: no anchor can arise
         marks = _spread(run, _anchors(text, run, lex))
         i = 0
         while i < len(run):
@@ -184,10 +199,13 @@ def find_names(text: str, lex: Lexicons) -> Iterator[Candidate]:
 
 def _lowercase_names(text: str, lex: Lexicons) -> Iterator[Candidate]:
     """Names in lowercase shorthand after a relation word: ``pt john smith``, ``wife mary``."""
-    for m in lex.lower_context.finditer(text):
-        for group in (1, 2):
+    for hint in lex.lower_hint.finditer(lowercase(text)):
+        m = lex.lower_context.match(text, hint.start())
+        if m is None:
+            continue
+        for group in ("a", "b"):
             word = m.group(group)
-            if word is None or not _lower_name(word, lex, group == 2):
+            if word is None or not _lower_name(word, lex, group == "b"):
                 break
             yield Candidate(m.start(group), m.end(group), PhiType.NAME, 0.75)
 

@@ -43,6 +43,10 @@ _SPECIAL = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(_WORD, re.IGNORECASE)
+# Necessary conditions for a rewrite of ASCII text (two digit words in a row, three spaced digits),
+# written so that the scan can skip to their first characters; most text meets neither.
+_HINT_WORDS = re.compile(_WORD + r"[\s,-]{1,3}" + _WORD)
+_HINT_DIGITS = re.compile(r"\d[ .-]\d[ .-]\d")
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ def normalize(text: str) -> tuple[str, OffsetMap]:
     Returns:
         The normalised copy (``text`` itself when nothing needed rewriting) and its offset map.
     """
+    if text.isascii() and not _HINT_DIGITS.search(text) and not _HINT_WORDS.search(text.lower()):
+        return text, OffsetMap()
     pieces: list[str] = []
     segments: list[tuple[int, int, int, int]] = []
     last = 0

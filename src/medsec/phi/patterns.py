@@ -1,12 +1,11 @@
-"""Running the pattern rules: regexes, checksums, and the candidates they yield."""
+"""Candidates proposed by the rules, and the checksums a rule may require of its match."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import NamedTuple
 
 from medsec.phi.model import PhiType
-from medsec.phi.rules import Rule
 
 
 class Candidate(NamedTuple):
@@ -58,25 +57,3 @@ def vin(value: str) -> bool:
 
 VALIDATORS: dict[str, Callable[[str], bool]] = {"luhn": luhn, "npi": npi, "dea": dea, "ssn": ssn, "vin": vin}
 """Checksums a rule may name in its ``validate`` field."""
-
-
-def run_rules(text: str, rules: tuple[Rule, ...]) -> Iterator[Candidate]:
-    """Yield the candidates every rule finds in ``text``.
-
-    Args:
-        text: Normalised text.
-        rules: Compiled rules.
-
-    Yields:
-        One candidate per match that passes its rule's checksum.
-    """
-    for rule in rules:
-        check = VALIDATORS.get(rule.validate) if rule.validate else None
-        has_value = "v" in rule.regex.groupindex
-        for match in rule.regex.finditer(text):
-            start, end = match.span("v") if has_value else match.span()
-            if start < 0 or end <= start:
-                continue
-            if check is not None and not check(text[start:end]):
-                continue
-            yield Candidate(start, end, rule.type, rule.score)
