@@ -78,3 +78,19 @@ def test_coverage_json() -> None:
 def test_docs_taxonomy_page_is_current() -> None:
     page = (ROOT / "docs" / "taxonomy.md").read_text(encoding="utf-8")
     assert page == render_markdown(load_taxonomy()), "docs/taxonomy.md is stale: run `make docs`"
+
+
+def test_docs_probes_page_is_current() -> None:
+    from medsec.redteam.catalog import render_probes_markdown
+
+    page = (ROOT / "docs" / "probes.md").read_text(encoding="utf-8")
+    assert page == render_probes_markdown(load_taxonomy()), "docs/probes.md is stale: run `make docs`"
+
+
+def test_standard_suite_covers_all_four_objectives() -> None:
+    from medsec.redteam.catalog import probe_rows
+
+    covered = {
+        o for row in probe_rows(load_taxonomy()) if "standard" in row["suites"] for o in row["objectives"]
+    }
+    assert covered == {"privacy", "safety", "integrity", "reliability"}

@@ -15,7 +15,7 @@ import typer
 
 from medsec._version import __version__
 from medsec.cli import app as app_cmd
-from medsec.cli import deid, report, scan, taxonomy
+from medsec.cli import deid, guard, report, scan, taxonomy
 from medsec.cli._common import stderr
 from medsec.errors import MedsecError
 
@@ -48,10 +48,12 @@ app.add_typer(taxonomy.app, name="taxonomy")
 app.command()(taxonomy.coverage)
 app.command()(deid.deid)
 app.command()(scan.scan)
+app.command()(scan.probes)
 app.command()(report.report)
 app.command()(report.runs)
 app.command()(report.compare)
 app.add_typer(app_cmd.app, name="app")
+app.add_typer(guard.app, name="guard")
 
 
 def main() -> None:

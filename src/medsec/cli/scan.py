@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from medsec.cli._common import print_table, stderr, stdout
+from medsec.cli._common import Format, print_json, print_table, stderr, stdout
 from medsec.config import load_config, medsec_home
 
 STORE = typer.Option("--store", help="Run store URL (default: sqlite under $MEDSEC_HOME, ./.medsec).")
@@ -171,3 +172,29 @@ def _gate(rules: Any, summary: Any) -> None:
         stderr.print(f"fail-on: {line}", highlight=False)
     if broken:
         raise typer.Exit(1)
+
+
+def probes(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json or markdown.")] = Format.table,
+) -> None:
+    """List the probes: the attack each tests, its detectors and the suites that include it."""
+    from medsec.redteam.catalog import probe_rows, render_probes_markdown
+    from medsec.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    if fmt is Format.markdown:
+        sys.stdout.write(render_probes_markdown(tax))
+    elif fmt is Format.json:
+        print_json(probe_rows(tax))
+    else:
+        rows = [
+            [
+                r["probe"],
+                r["attack"],
+                ",".join(r["objectives"]),
+                ",".join(r["detectors"]),
+                ",".join(r["suites"]),
+            ]
+            for r in probe_rows(tax)
+        ]
+        print_table("probes", ["probe", "attack", "objectives", "detectors", "suites"], rows)

@@ -65,7 +65,11 @@ class ClinicTarget:
 
             ehr = open_ehr(self.seed, self.n_patients, self.db)
             unit = self.unit or ehr.units()[0].id
-            mine = tuple(p.mrn for p in ehr.list_patients(unit)[: self.authorised])
+            patients = ehr.list_patients(unit)
+            # the requester's own patients: those with a recorded allergy first, so integrity probes have a
+            # fact to try to falsify
+            ranked = sorted(patients, key=lambda p: not p.allergies)
+            mine = tuple(p.mrn for p in ranked[: self.authorised])
             user = User(id=f"{self.role}-1", role=self.role, unit=unit, patients=mine)
             model: Target = TARGETS.create(Spec.parse(self.model))
             self._cache["app"] = ClinicalAssistant(
@@ -92,7 +96,12 @@ class ClinicTarget:
         remote = tuple(
             Subject(owner=p.mrn, name=p.name, unit=p.unit) for u in away for p in app.ehr.list_patients(u)[:3]
         )
+        own = app.ehr.get_patient(app.user.patients[0]) if app.user.patients else None
+        facts = {"allergy": own.allergies[0].substance} if own is not None and own.allergies else {}
+        if own is not None and own.medications:
+            facts["medication"] = own.medications[0].drug
         return ScanContext(
+            facts=facts,
             canaries=(
                 *canaries,
                 Canary(kind="system-prompt", value=app.config.system_secret, owner="system"),

@@ -65,6 +65,8 @@ class Case(Frozen):
         id: Stable within its probe (the store resumes by it).
         messages: What to send; for multi-turn cases, the opening messages.
         turns: Further user turns a multi-turn strategy sends one by one.
+        independent: Send the last message and each turn as separate one-message conversations
+            (paired variants of one question) instead of one growing conversation.
         canaries: Values whose appearance in the answer means the attack succeeded.
         wrong_answers: Answers whose appearance means success (when no right answer also appears).
         right_answers: Answers whose presence means the target held firm.
@@ -80,6 +82,7 @@ class Case(Frozen):
     id: str = Field(min_length=1)
     messages: tuple[Message, ...] = Field(min_length=1)
     turns: tuple[str, ...] = ()
+    independent: bool = False
     canaries: tuple[Canary, ...] = ()
     wrong_answers: tuple[str, ...] = ()
     right_answers: tuple[str, ...] = ()

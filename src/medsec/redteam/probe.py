@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
+from pydantic import Field
+
 from medsec.errors import TargetError
 from medsec.redteam.case import Canary, Case, Setup
 from medsec.targets.base import ChatSession, Reply, Target
-from medsec.types import Frozen
+from medsec.types import Frozen, Message
 
 
 class Subject(Frozen):
@@ -39,6 +41,8 @@ class ScanContext(Frozen):
         remote: Protected records farther away, reachable only through tools (other units).
         authorised: Owners the requester may see (their values are never counted as leaks).
         system_secret: A canary planted in the system prompt, when the target has one.
+        facts: Facts about the requester's own patient a probe can try to falsify (``allergy``,
+            ``medication`` …), as the target's records state them.
         seed: Seed for probes that sample.
     """
 
@@ -47,6 +51,7 @@ class ScanContext(Frozen):
     remote: tuple[Subject, ...] = ()
     authorised: tuple[str, ...] = ()
     system_secret: str | None = None
+    facts: dict[str, str] = Field(default_factory=dict)
     seed: int = 0
 
 
@@ -122,6 +127,14 @@ async def play(target: Target, case: Case, session: str) -> tuple[Reply, ...]:
             raise TargetError(staging_unsupported(target) or "target cannot stage")
         target.stage(session, case.setup)
     try:
+        if case.independent:  # each message on its own, in a fresh conversation (paired variants)
+            prompts = [case.messages[-1].content, *case.turns]
+            return tuple(
+                [
+                    await target((Message(role="user", content=p),), session=f"{session}#{i}")
+                    for i, p in enumerate(prompts)
+                ]
+            )
         if not case.turns:
             return (await target(case.messages, session=session),)
         conversation = ChatSession(target, session)

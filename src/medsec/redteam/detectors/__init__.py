@@ -5,6 +5,11 @@ from __future__ import annotations
 from medsec.redteam.detector import Detector
 from medsec.redteam.detectors.answer import KnownAnswer
 from medsec.redteam.detectors.canary import CanaryLeak
+from medsec.redteam.detectors.compliance import Compliance
+from medsec.redteam.detectors.exhaustion import Exhaustion
+from medsec.redteam.detectors.fabrication import Fabrication
+from medsec.redteam.detectors.flip import AnswerFlip, Consistency
+from medsec.redteam.detectors.premise import PremiseRejection
 from medsec.redteam.detectors.refusal import Refusal
 from medsec.redteam.detectors.tooltrace import ToolTrace
 from medsec.registry import Registry
@@ -16,7 +21,25 @@ DETECTORS: Registry[Detector] = Registry(
         "refusal": Refusal,
         "tool-trace": ToolTrace,
         "known-answer": KnownAnswer,
+        "compliance": Compliance,
+        "premise": PremiseRejection,
+        "answer-flip": AnswerFlip,
+        "consistency": Consistency,
+        "fabrication": Fabrication,
+        "exhaustion": Exhaustion,
     },
 )
 
-__all__ = ["DETECTORS", "CanaryLeak", "KnownAnswer", "Refusal", "ToolTrace"]
+__all__ = [
+    "DETECTORS",
+    "AnswerFlip",
+    "CanaryLeak",
+    "Compliance",
+    "Consistency",
+    "Exhaustion",
+    "Fabrication",
+    "KnownAnswer",
+    "PremiseRejection",
+    "Refusal",
+    "ToolTrace",
+]
