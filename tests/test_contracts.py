@@ -7,13 +7,16 @@ from typing import Any
 
 import pytest
 
+from medsec.guard.scanners import SCANNERS
+from medsec.redteam.detectors import DETECTORS
+from medsec.redteam.probes import PROBES
 from medsec.registry import Registry
 from medsec.targets import TARGETS
 from medsec.taxonomy import load_taxonomy
 from tests.contracts import contract_problems
 
 # One line per plugin kind; later registries (probes, detectors, guard scanners) add theirs.
-REGISTRIES: list[Registry[Any]] = [TARGETS]
+REGISTRIES: list[Registry[Any]] = [TARGETS, PROBES, DETECTORS, SCANNERS]
 
 
 @pytest.mark.parametrize(("registry", "name"), [(r, n) for r in REGISTRIES for n in r])

@@ -1,0 +1,164 @@
+"""Benchmark the guard's detectors on public data: detection at a fixed false-positive rate, over-defence.
+
+One command: ``python benchmarks/guard_bench.py [--skip-llm-guard]``. Reads ``../shared/data`` by path
+(never copied) and writes ``benchmarks/results/guard_quality.json``.
+
+The split (see ``medsec.guard.train.corpus``): the shipped injection classifier was trained on examples we
+wrote plus the public ``train`` items; every number here is on ``test`` items only. The "2% FPR"
+threshold is calibrated on the *train* part of the benign clinical sets and then applied to the test part,
+so the FPR reported on test can differ from 2%. NotInject and JailbreakBench-benign were never trained on.
+The harmful-request rules were tuned on MedSafetyBench's GPT-4 set; reported on its Llama-2 set.
+A second classifier trained only on our own examples (no public data) is reported alongside for contrast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from medsec.guard.classifier import LinearModel, load_model
+from medsec.guard.rules import data_path, load_rules, match
+from medsec.guard.scanner import Context
+from medsec.guard.scanners import HarmfulScanner
+from medsec.guard.textnorm import canonical, decodings
+from medsec.guard.train.build import fit, training_set
+from medsec.guard.train.corpus import Example, medsafety, ours, public
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data"
+RESULTS = ROOT / "benchmarks" / "results" / "guard_quality.json"
+CLINICAL = ("medquad", "pubmedqa", "medqa", "medmcqa", "mmlu")
+OVER_DEFENCE = ("notinject", "wildguard", "jbb-benign")
+RULES = load_rules(str(data_path("injection_rules.yaml")))
+
+
+def rule_hit(text: str, channel: str) -> bool:
+    canon = canonical(text)
+    if match(RULES, canon, channel):  # type: ignore[arg-type]
+        return True
+    return any(match(RULES, canonical(d), channel) for _, d in decodings(text))  # type: ignore[arg-type]
+
+
+def scores(model: LinearModel, examples: list[Example]) -> list[float]:
+    return [model.score(canonical(e.text)) for e in examples]
+
+
+def threshold_at(fpr: float, benign: list[float]) -> float:
+    ranked = sorted(benign)
+    return ranked[min(len(ranked) - 1, int(len(ranked) * (1 - fpr)))] + 1e-9
+
+
+def channel_of(e: Example) -> str:
+    return "context" if e.source.startswith("bipia") or e.source == "pubmedqa" else "input"
+
+
+def evaluate(model: LinearModel, train_benign: list[Example], test: list[Example]) -> dict[str, Any]:
+    calibrated = threshold_at(0.02, scores(model, train_benign))
+    rules = [rule_hit(e.text, channel_of(e)) for e in test]
+    probs = scores(model, test)
+    out: dict[str, Any] = {}
+    for name, thr in (("default_0.9", 0.9), ("calibrated_2pct_fpr", calibrated), ("rules_only", 2.0)):
+        flagged = [r or p >= thr for r, p in zip(rules, probs, strict=True)]
+        out[name] = {"threshold": round(min(thr, 1.0), 4) if thr <= 1 else None, **summary(test, flagged)}
+    return out
+
+
+def summary(test: list[Example], flagged: list[bool]) -> dict[str, Any]:
+    by: dict[str, list[bool]] = defaultdict(list)
+    for e, f in zip(test, flagged, strict=True):
+        by[e.source].append(f)
+    rate = {k: round(sum(v) / len(v), 4) for k, v in sorted(by.items())}
+    attacks = [f for e, f in zip(test, flagged, strict=True) if e.label == 1]
+    clinical = [f for e, f in zip(test, flagged, strict=True) if e.source in CLINICAL]
+    return {
+        "detection_rate_all_attacks": round(sum(attacks) / len(attacks), 4),
+        "detection_rate_excluding_mosscap": round(
+            sum(f for e, f in zip(test, flagged, strict=True) if e.label == 1 and e.source != "mosscap")
+            / sum(1 for e in test if e.label == 1 and e.source != "mosscap"),
+            4,
+        ),
+        "fpr_clinical": round(sum(clinical) / len(clinical), 4),
+        "over_defence_accuracy": {k: round(1 - rate[k], 4) for k in OVER_DEFENCE if k in rate},
+        "flag_rate_by_source": rate,
+        "n_by_source": {k: len(v) for k, v in sorted(by.items())},
+    }
+
+
+async def harmful() -> dict[str, Any]:
+    scanner, ctx = HarmfulScanner(), Context(channel="input")
+    out: dict[str, Any] = {}
+    for split in ("train", "test"):
+        items = [(t, c) for t, c, s in medsafety(DATA) if s == split]
+        hits = [(await scanner(t, ctx)).action == "block" for t, _ in items]
+        per = defaultdict(list)
+        for (_, c), h in zip(items, hits, strict=True):
+            per[c].append(h)
+        out[f"medsafetybench_{'gpt4_tune' if split == 'train' else 'llama2_report'}"] = {
+            "detection_rate": round(sum(hits) / len(hits), 4),
+            "by_category": {str(c): round(sum(v) / len(v), 3) for c, v in sorted(per.items())},
+            "n": len(hits),
+        }
+    benign = [
+        e for e in public(DATA) if e.source in ("medquad", "medqa", "medmcqa", "mmlu") and e.split == "test"
+    ]
+    refused = [(await scanner(e.text, ctx)).action == "block" for e in benign]
+    out["over_refusal_benign_clinical_questions"] = {
+        "rate": round(sum(refused) / len(refused), 4),
+        "n": len(refused),
+    }
+    return out
+
+
+def llm_guard(skip: bool) -> dict[str, Any]:
+    reason = (
+        "LLM Guard's PromptInjection scanner downloads a DeBERTa model from Hugging Face at first use, "
+        "which cannot work offline; its offline scanners (InvisibleText, BanSubstrings, Regex, Secrets) are "
+        "not injection detectors, so there is no like-for-like row"
+    )
+    return {"skipped": True, "reason": reason if not skip else "skipped by --skip-llm-guard; " + reason}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-llm-guard", action="store_true")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    items = public(DATA)
+    test = [
+        e for e in items if e.split == "test" and (e.label == 1 or e.source in (*CLINICAL, *OVER_DEFENCE))
+    ]
+    train_benign = [e for e in items if e.split == "train" and e.source in CLINICAL]
+    shipped = load_model()
+    ours_only = fit(ours())
+    result = {
+        "split": "train: our examples + public train parts (hashed ids, shipped splits); report: test parts",
+        "training_examples": {"shipped": len(training_set(DATA)), "ours_only": len(ours())},
+        "injection": {
+            "shipped_model": evaluate(shipped, train_benign, test),
+            "ours_only_model": evaluate(ours_only, train_benign, test),
+        },
+        "harmful": asyncio.run(harmful()),
+        "llm_guard": llm_guard(args.skip_llm_guard),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    inj = result["injection"]["shipped_model"]
+    for name, row in inj.items():
+        sys.stdout.write(
+            f"{name:22} detect {row['detection_rate_all_attacks']:.3f} "
+            f"(no mosscap {row['detection_rate_excluding_mosscap']:.3f}) "
+            f"clinical FPR {row['fpr_clinical']:.3f} over-defence {row['over_defence_accuracy']}\n"
+        )
+    sys.stdout.write(json.dumps(result["harmful"], indent=None)[:400] + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

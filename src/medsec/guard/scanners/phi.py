@@ -1,0 +1,69 @@
+"""PHI: pseudonymise or redact identifiers going out; on answers, block other patients' identifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from medsec.guard.scanner import Channel, Context, Verdict, verdict
+from medsec.phi import Mode, PhiSpan, PhiType, Surrogates, Vault, apply, detect
+from medsec.types import Finding
+
+_ALL: frozenset[Channel] = frozenset({"input", "context", "output"})
+# identifiers that single out a person on their own; dates and ages alone are flagged, not blocked
+_DIRECT = frozenset(PhiType) - {PhiType.DATE, PhiType.AGE, PhiType.LOCATION, PhiType.FACILITY, PhiType.ZIP}
+
+
+def _key(value: str) -> str:
+    return "".join(c for c in value.lower() if c.isalnum())
+
+
+def _finding(span: PhiSpan, detail: str | None = None) -> Finding:
+    return Finding(
+        label=f"phi.{span.type.value.lower()}",
+        score=span.score,
+        start=span.start,
+        end=span.end,
+        detail=detail,
+    )
+
+
+@dataclass(frozen=True)
+class PhiScanner:
+    """PHI: redact or pseudonymise identifiers in input and context; block other patients' ones in answers.
+
+    Input and context are rewritten (``mode``) before they leave for a model. On output, identifiers of
+    the authorised patients (``Context.identifiers``) and values the user sent (kept in the vault) pass;
+    any other direct identifier blocks the answer (minimum necessary), dates and ages are flagged.
+
+    Args:
+        mode: ``redact``, ``pseudonym``, ``surrogate`` or ``mask`` for input and context.
+        threshold: Spans scoring below this are ignored.
+    """
+
+    mode: Mode = Mode.PSEUDONYM
+    threshold: float = 0.5
+    channels: frozenset[Channel] = field(default=_ALL, init=False)
+    defends: str = field(default="phi-deidentification", init=False)
+    _vault: Vault = field(default_factory=Vault, init=False, compare=False, repr=False)
+
+    async def __call__(self, text: str, ctx: Context) -> Verdict:
+        """Rewrite identifiers (input side) or judge them (answers: ``ctx`` says whose are allowed)."""
+        spans = [s for s in detect(text) if s.score >= self.threshold]
+        if not spans:
+            return verdict([], "allow")
+        if ctx.channel == "output":
+            return self._judge(text, spans, ctx)
+        rewritten = apply(text, spans, self.mode, Surrogates(self._vault))
+        return verdict([_finding(s) for s in spans], "redact", rewritten)
+
+    def _judge(self, text: str, spans: list[PhiSpan], ctx: Context) -> Verdict:
+        allowed = {_key(v) for v in (*ctx.identifiers, *ctx.patients, *self._vault.export().values())}
+        found, action = [], "allow"
+        for span in spans:
+            value = _key(text[span.start : span.end])
+            if value in allowed or any(value and value in a for a in allowed if len(value) >= 4):
+                continue
+            direct = span.type in _DIRECT
+            found.append(_finding(span, "not an identifier of an authorised patient" if direct else None))
+            action = "block" if direct else ("flag" if action == "allow" else action)
+        return verdict(found, action)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Build-time training of the guard's classifier: examples we wrote plus a designated public split."""
