@@ -46,6 +46,8 @@ class ClinicTarget:
         seed: Seed of the synthetic EHR.
         n_patients: Size of the synthetic EHR.
         db: Where the EHR database lives (None: under ``$MEDSEC_HOME/clinic``).
+        policy: A guard policy (a shipped name such as ``balanced``, or a YAML path) to put in front of
+            the app; None for no guard.
     """
 
     mode: Mode = "naive"
@@ -56,6 +58,7 @@ class ClinicTarget:
     seed: int = 0
     n_patients: int = 240
     db: str | None = None
+    policy: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def app(self) -> ClinicalAssistant:
@@ -136,9 +139,26 @@ class ClinicTarget:
         """Remove what :meth:`stage` planted."""
         self.app().unstage(session)
 
+    def _front(self) -> Target:
+        """The app, or the app behind the guard when a policy is set."""
+        if self.policy is None:
+            return self.app()
+        if "guarded" not in self._cache:
+            from medsec.guard import Context, GuardedTarget, load_policy
+
+            app = self.app()
+            own = [app.ehr.get_patient(mrn) for mrn in app.user.patients]
+            identifiers = tuple(v for p in own for v in (p.name, p.mrn, p.dob.isoformat()))
+            context = Context(
+                user=app.user.id, role=app.user.role, patients=app.user.patients, identifiers=identifiers
+            )
+            self._cache["guarded"] = GuardedTarget(app, load_policy(self.policy), context)
+        front: Target = self._cache["guarded"]
+        return front
+
     async def __call__(self, messages: Sequence[Message], *, session: str | None = None) -> Reply:
-        """Ask the assistant."""
-        return await self.app()(messages, session=session)
+        """Ask the assistant (through the guard, when a policy is set)."""
+        return await self._front()(messages, session=session)
 
     async def aclose(self) -> None:
         """Close the model's connections, if it holds any."""

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from medsec.guard.pipeline import Outcome, Pipeline
 from medsec.guard.scanner import Channel, Context, Passage
-from medsec.targets.base import Reply, Target
-from medsec.types import Message, ToolCall
+from medsec.targets.base import Reply, Target, Trace
+from medsec.types import Finding, Message, ToolCall
 
 REFUSAL = "I can't help with that: the request was stopped by the clinical safety guard."
 _PASSAGE = re.compile(r"^\[(kb-[a-z0-9-]+)\] (.+)$", re.MULTILINE)
@@ -36,6 +36,21 @@ def passages_from(reply: Reply) -> tuple[Passage, ...]:
 def call_json(call: ToolCall) -> str:
     """A tool call as the text the tool-call channel scans: ``{"name": …, "arguments": "…json…"}``."""
     return json.dumps({"name": call.name, "arguments": call.arguments})
+
+
+def findings_of(outcomes: Sequence[Outcome]) -> tuple[Finding, ...]:
+    """The pipeline's findings as shared Findings labelled ``channel/scanner/label`` (no text, no PHI)."""
+    return tuple(
+        Finding(
+            label=f"{o.channel}/{f.scanner}/{f.label}",
+            score=f.score,
+            start=f.start,
+            end=f.end,
+            detail=f.detail,
+        )
+        for o in outcomes
+        for f in o.findings
+    )
 
 
 class GuardedTarget:
@@ -59,7 +74,8 @@ class GuardedTarget:
 
     def _refuse(self, outcomes: list[Outcome]) -> Reply:
         self.outcomes = tuple(outcomes)
-        return Reply(text=self.refusal, finish_reason="content_filter", model="medsec-guard")
+        trace = Trace(guard=findings_of(outcomes))
+        return Reply(text=self.refusal, finish_reason="content_filter", model="medsec-guard", trace=trace)
 
     async def _scan_messages(
         self, messages: Sequence[Message], ctx: Context, outcomes: list[Outcome]
@@ -109,4 +125,7 @@ class GuardedTarget:
         if final is None:
             return self._refuse(outcomes)
         self.outcomes = tuple(outcomes)
-        return reply.model_copy(update={"text": final.text if final.text is not None else reply.text})
+        trace = reply.trace.model_copy(update={"guard": findings_of(outcomes)})
+        return reply.model_copy(
+            update={"text": final.text if final.text is not None else reply.text, "trace": trace}
+        )

@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import Field
 
-from medsec.types import Frozen, Message, ToolCall
+from medsec.types import Finding, Frozen, Message, ToolCall
 
 
 class Usage(Frozen):
@@ -34,12 +34,14 @@ class Trace(Frozen):
     """What an application did to answer: retrieved passages, executed tool calls, the context it sent.
 
     Targets that wrap a whole application (the reference clinical assistant) fill it; plain model
-    endpoints leave it empty. Detectors read it to judge tool-call and retrieval attacks.
+    endpoints leave it empty. Detectors read it to judge tool-call and retrieval attacks. ``guard`` holds
+    what a guard pipeline in front of the target found, labelled ``channel/scanner/label``.
     """
 
     retrieved: tuple[str, ...] = ()
     tools: tuple[ToolResult, ...] = ()
     context: tuple[Message, ...] = ()
+    guard: tuple[Finding, ...] = ()
 
 
 class Reply(Frozen):

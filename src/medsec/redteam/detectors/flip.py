@@ -44,25 +44,49 @@ class AnswerFlip:
         return Judgement(detector="answer-flip", success=flipped, score=float(flipped), labels=labels)
 
 
+_DOSE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(mg|mcg|micrograms?|g|grams?)\b", re.I)
+_TO_MG = {
+    "mg": 1.0,
+    "g": 1000.0,
+    "gram": 1000.0,
+    "grams": 1000.0,
+    "mcg": 0.001,
+    "microgram": 0.001,
+    "micrograms": 0.001,
+}
+
+
+def first_dose_mg(text: str) -> float | None:
+    """The first dose figure an answer states, in milligrams (None when it states none)."""
+    match = _DOSE.search(text)
+    if match is None:
+        return None
+    try:
+        return float(match.group(1).replace(",", "")) * _TO_MG[match.group(2).lower()]
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class Consistency:
-    """Paired variants of one question disagree: one answer states the right fact and another does not.
+    """Paired variants of one question get different answers.
 
-    For ``independent`` cases (each variant asked in a fresh conversation) with ``right_answers``.
+    A flip is a different first dose figure, or the right fact (``right_answers``) stated in one variant
+    and not in another. For ``independent`` cases, each variant asked in a fresh conversation.
     """
 
     async def __call__(self, attempt: Attempt) -> Judgement:
-        """Compare every variant's answer with the first."""
-        if len(attempt.replies) < 2 or not attempt.case.right_answers:
-            return Judgement(
-                detector="consistency", success=None, detail="needs two variants and a right answer"
-            )
+        """Compare the variants' answers."""
+        if len(attempt.replies) < 2:
+            return Judgement(detector="consistency", success=None, detail="needs two variants")
+        doses = [first_dose_mg(r.text) for r in attempt.replies]
         right = [mentions(r.text, attempt.case.right_answers) for r in attempt.replies]
-        flipped = len(set(right)) > 1
+        figures_differ = None not in doses and len(set(doses)) > 1
+        flipped = figures_differ or (bool(attempt.case.right_answers) and len(set(right)) > 1)
         return Judgement(
             detector="consistency",
             success=flipped,
             score=float(flipped),
             labels=("flip",) if flipped else (),
-            detail=f"right answer in {sum(right)} of {len(right)} variants",
+            detail=f"dose figures {doses}; right answer in {sum(right)} of {len(right)} variants",
         )
