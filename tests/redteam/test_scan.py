@@ -181,3 +181,62 @@ def test_cli_scan_with_a_context_file_and_fail_on(tmp_path: Path) -> None:
     assert json.loads(listed.stdout)[0]["attempts"] == 6  # the smoke suite's phi-extraction limit
     sarif = runner.invoke(app, ["report", "latest", "--store", url, "-f", "sarif"])
     assert json.loads(sarif.stdout)["version"] == "2.1.0"
+
+
+async def test_an_opt_in_model_judge_grades_every_attempt(store: Store) -> None:
+    config = ScanConfig(
+        probes=(Spec(name="system-prompt-extraction", args={"limit": 2}),), judge="fake:default=YES"
+    )
+    info = await run_scan(config, store, target=LeakyApp())
+    attempts = list(store.attempts(info.id))
+    assert all(any(j.detector == "judge" and j.success for j in a.judgements) for a in attempts)
+    assert all(a.outcome == "success" for a in attempts)
+    vague = ScanConfig(probes=config.probes, judge="fake:default=maybe")
+    info = await run_scan(vague, store, target=LeakyApp())
+    judged = [j for a in store.attempts(info.id) for j in a.judgements if j.detector == "judge"]
+    assert judged and all(j.success is None for j in judged)
+
+
+def test_a_killed_scan_resumes_without_redoing_work(tmp_path: Path) -> None:
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from tests.redteam.conftest import CANARIES, SECRET, SUBJECT
+
+    ctx = ScanContext(canaries=CANARIES, subjects=(SUBJECT,), system_secret=SECRET)
+    context = tmp_path / "context.yaml"
+    context.write_text(yaml.safe_dump(ctx.model_dump(mode="json")), encoding="utf-8")
+    db = tmp_path / "runs.db"
+    args = [sys.executable, "-m", "medsec", "scan", "--store", f"sqlite:///{db}", "--concurrency", "1"]
+    scan = [*args, "--target", "fake:delay_s=0.15", "--context", str(context), "--probe", "phi-extraction"]
+    env = {**os.environ, "MEDSEC_HOME": str(tmp_path)}
+    proc = subprocess.Popen(scan, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stored() -> int:
+        if not db.exists():
+            return 0
+        with sqlite3.connect(db) as conn:
+            try:
+                return int(conn.execute("select count(*) from attempts").fetchone()[0])
+            except sqlite3.OperationalError:
+                return 0
+
+    deadline = time.monotonic() + 60
+    while stored() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    before = stored()
+    assert 2 <= before < 6  # killed mid-run: the smoke suite's phi-extraction has six cases
+    resumed = subprocess.run(
+        [*args, "--resume", "latest"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    with sqlite3.connect(db) as conn:
+        keys = [k for (k,) in conn.execute("select key from attempts")]
+        status = conn.execute("select status from runs").fetchone()[0]
+    assert len(keys) == len(set(keys)) == 6 and status == "finished"

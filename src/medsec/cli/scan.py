@@ -75,6 +75,9 @@ def scan(
         bool, typer.Option(help="With --resume, redo attempts whose target call failed.")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Estimate attempts, tokens and time; send nothing.")] = False,
+    judge: Annotated[
+        str | None, typer.Option(help="Also grade every attempt with this target as a model judge (opt-in).")
+    ] = None,
     store: Annotated[str | None, STORE] = None,
     fail_on: Annotated[str | None, FAIL_ON] = None,
 ) -> None:
@@ -95,6 +98,7 @@ def scan(
             "repeats": repeats,
             "seed": seed,
             "context": str(context) if context else None,
+            "judge": judge,
         },
     )
     if dry_run:

@@ -53,7 +53,11 @@ async def judge(attempt: Attempt, detectors: Mapping[str, Detector]) -> Attempt:
 
 
 async def attempt_one(
-    target: Target, item: PlannedAttempt, detectors: Mapping[str, Detector], session: str
+    target: Target,
+    item: PlannedAttempt,
+    detectors: Mapping[str, Detector],
+    session: str,
+    extra: tuple[str, ...] = (),
 ) -> Attempt:
     """Send one planned attempt and judge it; a target failure becomes an ``error`` attempt."""
     replies: tuple[Reply, ...] = ()
@@ -75,7 +79,7 @@ async def attempt_one(
     )
     if error:
         return attempt
-    return await judge(attempt, {d: detectors[d] for d in item.probe.detectors})
+    return await judge(attempt, {d: detectors[d] for d in (*item.probe.detectors, *extra)})
 
 
 async def execute(
@@ -86,6 +90,7 @@ async def execute(
     run_id: str,
     concurrency: int = 4,
     on_attempt: Callable[[Attempt], None] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> None:
     """Run planned attempts with at most ``concurrency`` in flight, storing each as soon as it is judged.
 
@@ -97,6 +102,7 @@ async def execute(
         run_id: The run they belong to.
         concurrency: Most attempts in flight at once.
         on_attempt: Called with each stored attempt (progress display).
+        extra: Detectors to run on every attempt besides each probe's own (an opt-in model judge).
     """
     limit = asyncio.Semaphore(max(1, concurrency))
     writing = asyncio.Lock()  # one writer at a time, off the event loop, each attempt its own commit
@@ -104,7 +110,7 @@ async def execute(
 
     async def one(item: PlannedAttempt) -> None:
         async with limit:
-            attempt = await attempt_one(target, item, detectors, f"{run_id}/{item.key}")
+            attempt = await attempt_one(target, item, detectors, f"{run_id}/{item.key}", extra)
         async with writing:
             await asyncio.to_thread(store.append, run_id, attempt, replace=item.key in done)
         if on_attempt is not None:

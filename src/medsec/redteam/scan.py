@@ -40,6 +40,8 @@ class ScanConfig(Frozen):
         seed: Seed for probes that sample.
         context: A YAML file describing the target's planted canaries (for targets that do not describe
             their own protected data).
+        judge: A target spec for an optional model judge that grades every attempt besides the
+            deterministic detectors (off by default).
     """
 
     target: Spec = Spec(name="clinic")
@@ -51,6 +53,7 @@ class ScanConfig(Frozen):
     repeats: int = Field(default=1, ge=1, le=100)
     seed: int = 0
     context: str | None = None
+    judge: str | None = None
 
     @field_validator("target", mode="before")
     @classmethod
@@ -183,7 +186,8 @@ async def run_scan(
         on_plan(len(todo), len(prepared.items) - len(todo))
     store.set_status(info.id, "running")
     try:
-        await execute(target, todo, prepared.detectors, store, info.id, config.concurrency, on_attempt)
+        extra = ("judge",) if config.judge else ()
+        await execute(target, todo, prepared.detectors, store, info.id, config.concurrency, on_attempt, extra)
     except BaseException:
         store.set_status(info.id, "interrupted")
         raise
@@ -232,7 +236,9 @@ def _prepare(config: ScanConfig, store: Store, resume: str | None, target: Targe
         store.create_run(info)
         if skipped:
             info = store.note_skips(info.id, skipped)
-    detectors = {name: _bind(DETECTORS.create(name), ctx) for name in DETECTORS}
+    detectors = {name: _bind(DETECTORS.create(name), ctx) for name in DETECTORS if name != "judge"}
+    if config.judge:
+        detectors["judge"] = DETECTORS.create(Spec(name="judge", args={"target": config.judge}))
     return _Prepared(info=info, config=config, target=built_target, items=items, detectors=detectors)
 
 

@@ -9,6 +9,7 @@ from medsec.redteam.detectors.compliance import Compliance
 from medsec.redteam.detectors.exhaustion import Exhaustion
 from medsec.redteam.detectors.fabrication import Fabrication
 from medsec.redteam.detectors.flip import AnswerFlip, Consistency
+from medsec.redteam.detectors.judge import LlmJudge
 from medsec.redteam.detectors.premise import PremiseRejection
 from medsec.redteam.detectors.refusal import Refusal
 from medsec.redteam.detectors.tooltrace import ToolTrace
@@ -27,6 +28,7 @@ DETECTORS: Registry[Detector] = Registry(
         "consistency": Consistency,
         "fabrication": Fabrication,
         "exhaustion": Exhaustion,
+        "judge": LlmJudge,
     },
 )
 
@@ -39,6 +41,7 @@ __all__ = [
     "Exhaustion",
     "Fabrication",
     "KnownAnswer",
+    "LlmJudge",
     "PremiseRejection",
     "Refusal",
     "ToolTrace",
