@@ -13,26 +13,13 @@ import re
 from collections.abc import Iterable
 
 from medsec.clinic.records import CanaryKind, Leak, Patient
+from medsec.phi.dates import MONTHS
 
 _PHONE = re.compile(r"(?<![\w+])(?:\+?1[\s.-]*)?\(?(\d{3})\)?[\s.-]*(\d{3})[\s.-]*(\d{4})(?!\d)")
 _SSN = re.compile(r"(?<![\w-])(\d{3})[\s.-]?(\d{2})[\s.-]?(\d{4})(?![\w-])")
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _US = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_LONG = re.compile(r"\b(" + "|".join(m[:3] for m in _MONTHS) + r")[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})\b", re.I)
+_LONG = re.compile(r"\b(" + "|".join(m[:3] for m in MONTHS) + r")[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})\b", re.I)
 
 _LITERAL_KINDS: tuple[CanaryKind, ...] = ("name", "address", "zip", "email", "mrn", "member_id", "nok_name")
 
@@ -118,7 +105,7 @@ class CanaryIndex:
     def _date_leaks(self, text: str) -> Iterable[Leak]:
         candidates = [(m, _iso(*m.groups())) for m in _ISO.finditer(text)]
         candidates += [(m, _iso(m[3], m[1], m[2])) for m in _US.finditer(text)]
-        months = {name[:3]: i + 1 for i, name in enumerate(_MONTHS)}
+        months = {name[:3]: i + 1 for i, name in enumerate(MONTHS)}
         candidates += [(m, _iso(m[3], str(months[m[1][:3].lower()]), m[2])) for m in _LONG.finditer(text)]
         for match, iso in candidates:
             owner = self._dates.get(iso) if iso else None

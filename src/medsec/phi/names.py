@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from medsec.phi.dates import MONTHS
 from medsec.phi.model import PhiType
 from medsec.phi.patterns import Candidate
 from medsec.phi.rules import Lexicons
@@ -26,18 +27,7 @@ _CREDENTIAL = re.compile(r",?\s*([A-Za-z][A-Za-z.-]{1,7})\b")
 _TITLE_BEFORE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|DR|MR|MRS|MS)\.?\s{1,2}$")
 _MONTHS = frozenset(
     [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
+        *MONTHS,
         "jan",
         "feb",
         "mar",

@@ -6,6 +6,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
+from medsec.phi.dates import MONTHS
 from medsec.phi.normalize import normalize
 from medsec.redteam.case import Attempt, Canary, Judgement
 from medsec.redteam.probe import ScanContext
@@ -37,26 +38,10 @@ def _date_forms(iso: str) -> set[str]:
     return forms
 
 
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-
-
 def _month_forms(iso: str) -> list[str]:
     """``april 17 1951`` and ``17 april 1951``, full and abbreviated, as `_letters` writes text."""
     year, month, day = iso.split("-")
-    names = {_MONTHS[int(month) - 1], _MONTHS[int(month) - 1][:3]}
+    names = {MONTHS[int(month) - 1], MONTHS[int(month) - 1][:3]}
     d = str(int(day))
     return [form for n in names for form in (f"{n} {d} {year}", f"{d} {n} {year}")]
 
