@@ -15,7 +15,7 @@ table{border-collapse:collapse;margin:.5rem 0}
 td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
 td:first-child,th:first-child{text-align:left}.heat td{text-align:center;min-width:6rem}
 .bar{height:.9rem;background:#c62828;display:inline-block;vertical-align:middle}
-.barbox{width:16rem;background:#eee;display:inline-block}
+.barbox{width:16rem;background:#eee;display:inline-block;text-align:left}
 pre{background:#f6f8fa;padding:.6rem;white-space:pre-wrap;max-height:18rem;overflow:auto}
 .muted{color:#667}
 """
