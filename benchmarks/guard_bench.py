@@ -4,11 +4,14 @@ One command: ``python benchmarks/guard_bench.py [--skip-llm-guard]``. Reads ``..
 (never copied) and writes ``benchmarks/results/guard_quality.json``.
 
 The split (see ``medsec.guard.train.corpus``): the shipped injection classifier was trained on examples we
-wrote plus the public ``train`` items; every number here is on ``test`` items only. The "2% FPR"
-threshold is calibrated on the *train* part of the benign clinical sets and then applied to the test part,
-so the FPR reported on test can differ from 2%. NotInject and JailbreakBench-benign were never trained on.
-The harmful-request rules were tuned on MedSafetyBench's GPT-4 set; reported on its Llama-2 set.
-A second classifier trained only on our own examples (no public data) is reported alongside for contrast.
+wrote plus the public ``train`` items, and its operating point (probability 0.9) was chosen from 5-fold
+out-of-fold scores on those train items (see ``medsec.guard.train.build``); every number here is on
+``test`` items only. A second row is a ROC point: the threshold at which 2% of the *test* clinical texts are
+flagged (a measurement of the curve, not an operating point anyone tuned). NotInject
+and JailbreakBench-benign were never trained or tuned on. The harmful-request rules were tuned on
+MedSafetyBench's GPT-4 set; reported on its Llama-2 set. A classifier trained only on our own examples (no
+public data) is reported alongside for contrast, and LLM Guard's offline scanners run on the same test
+items in their own virtual environment (``benchmarks/_llm_guard.py``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ from medsec.guard.rules import data_path, load_rules, match
 from medsec.guard.scanner import Context
 from medsec.guard.scanners import HarmfulScanner
 from medsec.guard.textnorm import canonical, decodings
-from medsec.guard.train.build import fit, training_set
+from medsec.guard.train.build import train, training_set
 from medsec.guard.train.corpus import Example, medsafety, ours, public
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _llm_guard  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
@@ -58,12 +64,14 @@ def channel_of(e: Example) -> str:
     return "context" if e.source.startswith("bipia") or e.source == "pubmedqa" else "input"
 
 
-def evaluate(model: LinearModel, train_benign: list[Example], test: list[Example]) -> dict[str, Any]:
-    calibrated = threshold_at(0.02, scores(model, train_benign))
+def evaluate(model: LinearModel, test: list[Example]) -> dict[str, Any]:
+    """The shipped operating point, a ROC point at 2% clinical FPR (set on test: not tuning), rules alone."""
     rules = [rule_hit(e.text, channel_of(e)) for e in test]
     probs = scores(model, test)
+    roc = threshold_at(0.02, [p for e, p in zip(test, probs, strict=True) if e.source in CLINICAL])
     out: dict[str, Any] = {}
-    for name, thr in (("default_0.9", 0.9), ("calibrated_2pct_fpr", calibrated), ("rules_only", 2.0)):
+    rows = (("shipped_0.9", 0.9), ("roc_point_test_clinical_2pct_fpr", roc), ("rules_only", 2.0))
+    for name, thr in rows:
         flagged = [r or p >= thr for r, p in zip(rules, probs, strict=True)]
         out[name] = {"threshold": round(min(thr, 1.0), 4) if thr <= 1 else None, **summary(test, flagged)}
     return out
@@ -115,13 +123,29 @@ async def harmful() -> dict[str, Any]:
     return out
 
 
-def llm_guard(skip: bool) -> dict[str, Any]:
-    reason = (
-        "LLM Guard's PromptInjection scanner downloads a DeBERTa model from Hugging Face at first use, "
-        "which cannot work offline; its offline scanners (InvisibleText, BanSubstrings, Regex, Secrets) are "
-        "not injection detectors, so there is no like-for-like row"
-    )
-    return {"skipped": True, "reason": reason if not skip else "skipped by --skip-llm-guard; " + reason}
+def llm_guard(skip: bool, test: list[Example]) -> dict[str, Any]:
+    """LLM Guard's offline scanners on the same test items (see ``benchmarks/_llm_guard.py``)."""
+    if skip:
+        return {"unavailable": "skipped by --skip-llm-guard"}
+    reason = _llm_guard.ensure()
+    if reason is not None:
+        return {"unavailable": reason}
+    start = time.perf_counter()
+    answer = _llm_guard.call({"texts": [e.text for e in test]})
+    flags: dict[str, list[bool]] = answer["flags"]
+    rows = {name: summary(test, f) for name, f in flags.items()}
+    rows["any"] = summary(test, [any(f) for f in zip(*flags.values(), strict=True)])
+    return {
+        "version": answer["version"],
+        "scanners": answer["scanners"],
+        "note": "offline scanners only: PromptInjection (DeBERTa) needs a Hugging Face download; "
+        "BanSubstrings and Regex ship no injection lists, so they get the textbook phrases and patterns in "
+        "benchmarks/_llm_guard.py; InvisibleText and Secrets run with their defaults",
+        "substrings": _llm_guard.PHRASES,
+        "patterns": _llm_guard.PATTERNS,
+        "results": rows,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
 
 
 def main() -> int:
@@ -133,18 +157,18 @@ def main() -> int:
     test = [
         e for e in items if e.split == "test" and (e.label == 1 or e.source in (*CLINICAL, *OVER_DEFENCE))
     ]
-    train_benign = [e for e in items if e.split == "train" and e.source in CLINICAL]
     shipped = load_model()
-    ours_only = fit(ours())
+    # trained on our examples only, calibrated on the public train benign parts it never saw
+    ours_only = train(ours(), calibrate_on=[e for e in items if e.split == "train" and e.label == 0])
     result = {
         "split": "train: our examples + public train parts (hashed ids, shipped splits); report: test parts",
         "training_examples": {"shipped": len(training_set(DATA)), "ours_only": len(ours())},
         "injection": {
-            "shipped_model": evaluate(shipped, train_benign, test),
-            "ours_only_model": evaluate(ours_only, train_benign, test),
+            "shipped_model": evaluate(shipped, test),
+            "ours_only_model": evaluate(ours_only, test),
         },
         "harmful": asyncio.run(harmful()),
-        "llm_guard": llm_guard(args.skip_llm_guard),
+        "llm_guard": llm_guard(args.skip_llm_guard, test),
         "seconds": round(time.perf_counter() - start, 1),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,12 @@
-"""A small linear text classifier: hashed word n-grams, logistic regression, pure Python.
+"""A small linear text classifier: hashed word and character n-grams, logistic regression, pure Python.
 
-Features are the word 1-, 2- and 3-grams of the canonical text (see :mod:`medsec.guard.textnorm`),
-hashed with CRC-32 into a fixed number of buckets, so the shipped weights hold numbers, never text. A text
-is scored window by window (``window`` words, half-overlapping) and its score is the highest window's:
-an instruction buried in a long passage is not diluted by the text around it.
+Features of each word position are the word's 1-, 2- and 3-grams (numbers folded to ``0``) and, when the
+model uses them, the character 3-, 4- and 5-grams of the word; all are hashed with CRC-32 into a fixed
+number of buckets, so the shipped weights hold numbers, never text. A text is scored window by window
+(``window`` words every ``stride`` words); a window's feature counts are divided by the square root of
+their total, so a long window is neither favoured nor punished for its length, and the text's score is its
+highest window's: an instruction buried in a long passage is not diluted by the text around it. Per-word
+sums are cached, and window sums come from prefix sums, so scoring is linear in the text's length.
 
 Weights are trained at build time by :mod:`medsec.guard.train.build` and shipped as a small JSON file.
 """
@@ -15,7 +18,7 @@ import math
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -24,69 +27,110 @@ from medsec.errors import ConfigError
 
 _TOKEN = re.compile(r"[a-z]+|\d+|[^\sa-z\d]")
 DEFAULT_MODEL = "injection_model.json"
+FORMAT = "medsec-linear-2"
+_CACHE_LIMIT = 1 << 16
 
 
 def tokens(canonical_text: str) -> list[str]:
-    """Words, numbers and single punctuation marks of an already canonical text."""
-    return _TOKEN.findall(canonical_text)
+    """Words, numbers (folded to ``0``) and single punctuation marks of an already canonical text."""
+    return ["0" if t[0].isdigit() else t for t in _TOKEN.findall(canonical_text)] or ["<empty>"]
 
 
-def features(words: Sequence[str], buckets: int) -> Iterator[int]:
-    """Hashed 1-, 2- and 3-grams of ``words`` (with start and end markers)."""
-    padded = ["<s>", *words, "</s>"]
+def char_grams(word: str, mask: int) -> list[int]:
+    """Hashed character 3-, 4- and 5-grams of a word of three letters or more (with boundary marks)."""
+    if len(word) < 3 or not word.isalpha():
+        return []
+    s = f"<{word}>"
+    return [zlib.crc32(f"#{s[i : i + n]}".encode()) & mask for n in (3, 4, 5) for i in range(len(s) - n + 1)]
+
+
+def position_features(words: Sequence[str], buckets: int, chars: bool) -> Iterator[list[int]]:
+    """The hashed features of each word position: its 1-, 2- and 3-gram ending there, its char grams."""
     mask = buckets - 1
-    for i, word in enumerate(padded):
-        yield zlib.crc32(word.encode()) & mask
-        if i + 1 < len(padded):
-            pair = f"{word} {padded[i + 1]}"
-            yield zlib.crc32(pair.encode()) & mask
-            if i + 2 < len(padded):
-                yield zlib.crc32(f"{pair} {padded[i + 2]}".encode()) & mask
+    before, last = "<s>", "<s>"
+    for word in words:
+        pair = f"{last} {word}"
+        feats = [
+            zlib.crc32(word.encode()) & mask,
+            zlib.crc32(pair.encode()) & mask,
+            zlib.crc32(f"{before} {pair}".encode()) & mask,
+        ]
+        if chars:
+            feats += char_grams(word, mask)
+        yield feats
+        before, last = last, word
 
 
-def windows(words: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    """Half-overlapping windows of ``size`` words (the whole text when it is shorter)."""
-    if len(words) <= size:
-        yield words
-        return
-    step = max(1, size // 2)
-    for start in range(0, len(words) - size + step, step):
-        yield words[start : start + size]
+def spans(n: int, window: int, stride: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of the windows over ``n`` positions (one window when the text is short)."""
+    if n <= window:
+        return [(0, n)]
+    starts = list(range(0, n - window, stride)) + [n - window]
+    return [(s, s + window) for s in starts]
 
 
 @dataclass(frozen=True)
 class LinearModel:
-    """Logistic regression over hashed n-grams.
+    """Logistic regression over length-normalised hashed n-gram counts, scored over word windows.
 
     Args:
         weights: Bucket → weight (buckets absent weigh 0).
         bias: The intercept.
         buckets: Number of hash buckets (a power of two).
         window: Words per scoring window.
+        stride: Words between window starts.
+        chars: Whether character n-grams are features.
     """
 
     weights: dict[int, float]
     bias: float
     buckets: int = 1 << 20
-    window: int = 96
+    window: int = 64
+    stride: int = 16
+    chars: bool = True
+    _words: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False, compare=False)
 
-    def logit(self, words: Sequence[str]) -> float:
-        """The raw score of one window."""
-        get = self.weights.get
-        return self.bias + sum(get(f, 0.0) for f in features(words, self.buckets))
+    def _char_part(self, word: str) -> tuple[float, int]:
+        cached = self._words.get(word)
+        if cached is None:
+            grams = char_grams(word, self.buckets - 1) if self.chars else []
+            cached = (sum(self.weights.get(g, 0.0) for g in grams), len(grams))
+            if len(self._words) >= _CACHE_LIMIT:
+                self._words.clear()
+            self._words[word] = cached
+        return cached
+
+    def logits(self, words: Sequence[str]) -> list[float]:
+        """The raw score of every window of ``words``."""
+        get, mask = self.weights.get, self.buckets - 1
+        sums, counts = [0.0], [0]
+        before, last = "<s>", "<s>"
+        for word in words:
+            pair = f"{last} {word}"
+            part, n = self._char_part(word)
+            part += get(zlib.crc32(word.encode()) & mask, 0.0) + get(zlib.crc32(pair.encode()) & mask, 0.0)
+            part += get(zlib.crc32(f"{before} {pair}".encode()) & mask, 0.0)
+            sums.append(sums[-1] + part)
+            counts.append(counts[-1] + n + 3)
+            before, last = last, word
+        return [
+            self.bias + (sums[b] - sums[a]) / math.sqrt(counts[b] - counts[a])
+            for a, b in spans(len(words), self.window, self.stride)
+        ]
 
     def score(self, canonical_text: str) -> float:
         """Probability in [0, 1] that the text belongs to the positive class (highest window)."""
-        words = tokens(canonical_text)
-        best = max(self.logit(w) for w in windows(words, self.window))
+        best = max(self.logits(tokens(canonical_text)))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best))))
 
     def to_json(self) -> str:
         """The model as compact JSON (weights rounded to 4 decimals)."""
         data = {
-            "format": "medsec-linear-1",
+            "format": FORMAT,
             "buckets": self.buckets,
             "window": self.window,
+            "stride": self.stride,
+            "chars": self.chars,
             "bias": round(self.bias, 6),
             "weights": {str(k): round(v, 4) for k, v in sorted(self.weights.items()) if round(v, 4)},
         }
@@ -101,12 +145,19 @@ class LinearModel:
         """
         try:
             data = json.loads(text)
-            if data.get("format") != "medsec-linear-1":
+            if data.get("format") != FORMAT:
                 raise ValueError("unknown format")
             weights = {int(k): float(v) for k, v in data["weights"].items()}
-            return cls(weights, float(data["bias"]), int(data["buckets"]), int(data["window"]))
+            return cls(
+                weights,
+                float(data["bias"]),
+                int(data["buckets"]),
+                int(data["window"]),
+                int(data["stride"]),
+                bool(data["chars"]),
+            )
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise ConfigError(f"{where}: not a medsec linear model (format medsec-linear-1)") from None
+            raise ConfigError(f"{where}: not a medsec linear model (format {FORMAT})") from None
 
 
 @lru_cache(maxsize=8)
