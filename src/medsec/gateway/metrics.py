@@ -107,5 +107,12 @@ class Metrics:
 
     def render(self) -> str:
         """Everything, in the Prometheus text format."""
-        parts = [self.requests, self.blocks, self.findings, self.latency, self.upstream, self.guard]
+        parts: list[Counter | Histogram] = [
+            self.requests,
+            self.blocks,
+            self.findings,
+            self.latency,
+            self.upstream,
+            self.guard,
+        ]
         return "\n".join(line for p in parts for line in p.render()) + "\n"
