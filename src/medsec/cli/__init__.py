@@ -15,7 +15,8 @@ import typer
 
 from medsec._version import __version__
 from medsec.cli import app as app_cmd
-from medsec.cli import deid, guard, report, scan, taxonomy
+from medsec.cli import deid, efficacy, guard, report, scan, taxonomy
+from medsec.cli import gateway as gateway_cmd
 from medsec.cli._common import stderr
 from medsec.errors import MedsecError
 
@@ -49,11 +50,14 @@ app.command()(taxonomy.coverage)
 app.command()(deid.deid)
 app.command()(scan.scan)
 app.command()(scan.probes)
+app.command("evaluate-defenses")(efficacy.evaluate_defenses)
 app.command()(report.report)
 app.command()(report.runs)
 app.command()(report.compare)
 app.add_typer(app_cmd.app, name="app")
 app.add_typer(guard.app, name="guard")
+app.command()(gateway_cmd.serve)
+app.add_typer(gateway_cmd.audit_app, name="audit")
 
 
 def main() -> None:

@@ -95,19 +95,39 @@ def taxonomy_show(
 
 def coverage(
     defenses: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="Comma-separated defense ids assumed deployed, e.g. phi-deidentification,access-control."
         ),
-    ],
+    ] = None,
+    policy: Annotated[
+        str | None, typer.Option(help="A guard policy (shipped name or file): the defenses it configures.")
+    ] = None,
+    run: Annotated[
+        str | None, typer.Option(help="With --policy: a scan run whose measured attack success to join in.")
+    ] = None,
+    store: Annotated[str | None, typer.Option("--store", help="Run store URL (with --run).")] = None,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="Output format (table or json).")
     ] = Format.table,
 ) -> None:
-    """Show which attacks have no mitigating defense among the ones given, by objective."""
+    """Show which attacks no chosen defense mitigates, by objective.
+
+    With --policy (and --run): for every attack, whether the policy configures a defense and whether the
+    scan showed it held.
+    """
     from medsec.taxonomy import load_taxonomy
     from medsec.taxonomy.query import coverage as compute_coverage
 
+    if policy is not None:
+        from medsec.cli.efficacy import show_policy_coverage
+
+        show_policy_coverage(policy, run, fmt, store)
+        return
+    if run is not None:
+        raise MedsecError("--run needs --policy: the measured view joins a policy's defenses with a run")
+    if defenses is None:
+        raise MedsecError("give --defenses ID,ID,... or --policy P [--run RUN]")
     tax = load_taxonomy()
     result = compute_coverage(tax, defenses.split(","))
     if fmt is Format.json:
