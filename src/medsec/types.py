@@ -5,9 +5,9 @@ These are frozen pydantic models: what crosses a boundary or is stored is immuta
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -116,3 +116,11 @@ class Spec(Frozen):
             except json.JSONDecodeError:
                 args[key.strip()] = raw
         return cls(name=name, args=args)
+
+
+def _spec_from_text(value: Any) -> Any:
+    return Spec.parse(value) if isinstance(value, str) else value
+
+
+SpecArg = Annotated[Spec, BeforeValidator(_spec_from_text)]
+"""A Spec that config files and flags may also write in its compact text form ``name:key=value,…``."""

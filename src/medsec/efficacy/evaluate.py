@@ -27,7 +27,7 @@ from medsec.redteam.run import execute, plan
 from medsec.redteam.scan import ScanConfig, pending, run_scan, select_probes
 from medsec.redteam.store import RunInfo, Store, new_run_id, now
 from medsec.taxonomy import load_taxonomy
-from medsec.types import Frozen, Spec
+from medsec.types import Frozen, Spec, SpecArg
 
 TargetFactory = Callable[[str | None], Timed]
 """Builds the system under test guarded by a policy file (None: undefended)."""
@@ -57,9 +57,9 @@ class EfficacyConfig(Frozen):
         policy_dir: Where derived single-layer policies are written (default ``$MEDSEC_HOME/efficacy``).
     """
 
-    target: Spec = Spec(name="clinic", args={"mode": "hardened"})
+    target: SpecArg = Spec(name="clinic", args={"mode": "hardened"})
     suite: str = "smoke"
-    probes: tuple[Spec, ...] = ()
+    probes: tuple[SpecArg, ...] = ()
     policies: tuple[str, ...] = ("balanced",)
     layers: bool = True
     baseline: bool = True
@@ -73,18 +73,6 @@ class EfficacyConfig(Frozen):
     context: str | None = None
     reuse: bool = True
     policy_dir: str | None = None
-
-    @field_validator("target", mode="before")
-    @classmethod
-    def _compact_target(cls, value: Any) -> Any:
-        return Spec.parse(value) if isinstance(value, str) else value
-
-    @field_validator("probes", mode="before")
-    @classmethod
-    def _compact_probes(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return [Spec.parse(v) if isinstance(v, str) else v for v in value]
-        return value
 
     @field_validator("benign")
     @classmethod

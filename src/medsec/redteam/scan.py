@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from medsec._version import __version__
 from medsec.config import load_config
@@ -23,7 +23,7 @@ from medsec.redteam.store import RunInfo, Store, new_run_id, now
 from medsec.targets import TARGETS
 from medsec.targets.base import Target
 from medsec.taxonomy import load_taxonomy
-from medsec.types import Frozen, Spec
+from medsec.types import Frozen, Spec, SpecArg
 
 
 class ScanConfig(Frozen):
@@ -44,9 +44,9 @@ class ScanConfig(Frozen):
             deterministic detectors (off by default).
     """
 
-    target: Spec = Spec(name="clinic")
+    target: SpecArg = Spec(name="clinic")
     suite: str = "smoke"
-    probes: tuple[Spec, ...] = ()
+    probes: tuple[SpecArg, ...] = ()
     only: tuple[str, ...] = ()
     objective: str | None = None
     concurrency: int = Field(default=4, ge=1, le=1024)
@@ -54,18 +54,6 @@ class ScanConfig(Frozen):
     seed: int = 0
     context: str | None = None
     judge: str | None = None
-
-    @field_validator("target", mode="before")
-    @classmethod
-    def _compact_target(cls, value: Any) -> Any:
-        return Spec.parse(value) if isinstance(value, str) else value
-
-    @field_validator("probes", mode="before")
-    @classmethod
-    def _compact_probes(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return [Spec.parse(v) if isinstance(v, str) else v for v in value]
-        return value
 
 
 def select_probes(config: ScanConfig) -> dict[str, Spec]:
