@@ -1,12 +1,12 @@
 """Benchmark the guard gateway: added latency (p50/p95/p99) and throughput, on loopback only.
 
-One command: ``python benchmarks/gateway_bench.py``. A mock upstream with a fixed 20 ms latency
+One command: ``python benchmarks/gateway_load.py``. A mock upstream with a fixed 20 ms latency
 (``_mock_openai.py``) runs in its own process; the gateway runs as a real ``serve`` process (uvicorn, one
 worker) in front of it with the ``balanced`` policy (its per-user request budget lifted), an API key and
 a SQLite audit log. At each concurrency the same client sends the same request straight to the mock and
 through the gateway; the added latency is the difference of the percentiles. Bounded: at most
 ``REQUESTS`` requests and ``MAX_S`` seconds per run. Afterwards the audit log must hold one record per
-gateway request and verify. Writes ``benchmarks/results/gateway.json``.
+gateway request and verify. Writes ``benchmarks/results/gateway_load.json``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from medsec.gateway.verify import verify  # noqa: E402
 from medsec.guard.policy import policy_path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "gateway.json"
+RESULTS = ROOT / "benchmarks" / "results" / "gateway_load.json"
 LATENCY_S = 0.02
 CONCURRENCY = (1, 8, 32)
 REQUESTS = 600
