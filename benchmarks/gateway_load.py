@@ -6,17 +6,23 @@ worker) in front of it with the ``balanced`` policy (its per-user request budget
 a SQLite audit log. At each concurrency the same client sends the same request straight to the mock and
 through the gateway; the added latency is the difference of the percentiles. Bounded: at most
 ``REQUESTS`` requests and ``MAX_S`` seconds per run. Afterwards the audit log must hold one record per
-gateway request and verify. Writes ``benchmarks/results/gateway_load.json``.
+gateway request and verify. Then a fault run: a gateway in front of an upstream that, by its request
+counter, answers, fails with 500, times out, resets the connection, or resets it mid-answer or mid-stream
+(``FAULTS``); every request must have its audit record and the log must verify. Writes
+``benchmarks/results/gateway_load.json``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import json
 import os
 import platform
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -41,6 +47,9 @@ CONCURRENCY = (1, 8, 32)
 REQUESTS = 600
 MAX_S = 20.0
 KEY, AUDIT_KEY = "msk-bench-key", "bench-audit-key-0123456789abcdef"
+FAULTS = ("ok", "http_500", "timeout", "reset", "reset_mid_answer")  # by the upstream's request counter
+FAULT_REQUESTS, FAULT_CONCURRENCY, FAULT_TIMEOUT_S = 200, 8, 0.5
+FAULT_ANSWER = "Acetaminophen is a reasonable choice here; avoid NSAIDs while the creatinine is rising."
 PROMPT = (
     "Patient on ceftriaxone and azithromycin for pneumonia; creatinine rose from 1.1 to 1.9 mg/dL. "
     "What analgesic is appropriate now, and at what dose?"
@@ -53,21 +62,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_config(tmp: Path, upstream_port: int) -> Path:
+def write_config(tmp: Path, upstream_port: int, name: str = "gateway", timeout_s: float = 60) -> Path:
     policy = yaml.safe_load(policy_path("balanced").read_text())
     for step in policy["scanners"]:
         if step["scanner"] == "budget":
             step["args"]["requests_per_minute"] = 0  # the benchmark is one user sending fast
     (tmp / "policy.yaml").write_text(yaml.safe_dump(policy))
-    config = {
-        "upstream": {"url": f"http://127.0.0.1:{upstream_port}/v1", "retries": 0},
+    config: dict[str, Any] = {
+        "upstream": {"url": f"http://127.0.0.1:{upstream_port}/v1", "retries": 0, "timeout_s": timeout_s},
         "policy": str(tmp / "policy.yaml"),
         "keys": [{"id": "bench", "sha256": hash_key(KEY), "rate": {"per_minute": 1e9, "burst": 100000}}],
-        "audit": {"url": f"sqlite:///{tmp / 'audit.db'}"},
+        "audit": {"url": f"sqlite:///{tmp / f'{name}.db'}"},
         "log_level": "warning",
     }
-    (tmp / "gateway.yaml").write_text(yaml.safe_dump(config))
-    return tmp / "gateway.yaml"
+    (tmp / f"{name}.yaml").write_text(yaml.safe_dump(config))
+    return tmp / f"{name}.yaml"
 
 
 def start_gateway(config: Path, port: int) -> subprocess.Popen[bytes]:
@@ -135,6 +144,128 @@ async def measure(mock_url: str, gateway_url: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _http(status: int, body: bytes, kind: str = "application/json") -> bytes:
+    head = f"HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {len(body)}\r\nconnection: close"
+    return head.encode() + b"\r\n\r\n" + body
+
+
+def _answer(stream: bool) -> bytes:
+    if not stream:
+        message = {"role": "assistant", "content": FAULT_ANSWER}
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        return _http(200, json.dumps({"id": "up", "object": "chat.completion", "choices": [choice]}).encode())
+    words = FAULT_ANSWER.split(" ")
+    deltas = [{"content": " ".join(words[i : i + 3]) + " "} for i in range(0, len(words), 3)]
+    events: list[Any] = [{"choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
+    events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    return _http(200, sse.encode(), "text/event-stream")
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:  # a TCP reset (SO_LINGER 0), not a clean close
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+async def faulty_upstream(served: collections.Counter[str]) -> asyncio.Server:
+    """A loopback upstream failing by its request counter (``FAULTS``); one request per connection."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+            head = (await reader.readuntil(b"\r\n\r\n")).lower().split(b"\r\n")
+            size = next((int(h.split(b":")[1]) for h in head if h.startswith(b"content-length:")), 0)
+            stream = bool(json.loads(await reader.readexactly(size) or b"{}").get("stream"))
+            fault = FAULTS[sum(served.values()) % len(FAULTS)]
+            served[fault] += 1
+            await asyncio.sleep(LATENCY_S)
+            if fault == "timeout":
+                await asyncio.wait_for(reader.read(), FAULT_TIMEOUT_S * 4)  # until the gateway gives up
+            elif fault == "reset":
+                _reset(writer)
+            elif fault == "http_500":
+                writer.write(_http(500, b'{"error": {"type": "server_error", "message": "boom"}}'))
+            elif fault == "reset_mid_answer":  # the head and two thirds of the body or stream, then a reset
+                writer.write(_answer(stream)[: len(_answer(stream)) * 2 // 3])
+                await writer.drain()
+                _reset(writer)
+            else:
+                writer.write(_answer(stream))
+            await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+async def fault_request(client: httpx.AsyncClient, stream: bool) -> tuple[str, str | None]:
+    """Send one request; return its outcome as the client saw it and the completion id, if any."""
+    body = {"model": "mock", "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
+    async with client.stream("POST", "/chat/completions", json=body) as r:
+        raw = (await r.aread()).decode()
+    if r.status_code != 200:
+        return f"{r.status_code} {json.loads(raw)['error'].get('code')}", None
+    if not stream:
+        data = json.loads(raw)
+        return f"200 {data['choices'][0]['finish_reason']}", data["id"]
+    events = [json.loads(line[6:]) for line in raw.splitlines() if line.startswith("data: {")]
+    finish = [c["finish_reason"] for e in events for c in e.get("choices", []) if c.get("finish_reason")]
+    codes = [e.get("error", {}).get("code") or e.get("medsec", {}).get("reason") for e in events]
+    done = "" if raw.rstrip().endswith("data: [DONE]") else " (no [DONE])"
+    reason = next((c for c in codes if c), "")
+    return f"200 stream {finish[-1] if finish else None} {reason}".rstrip() + done, events[0].get("id")
+
+
+async def drive_faults(tmp: Path) -> dict[str, Any]:
+    """``FAULT_REQUESTS`` requests, every other one streamed, via a gateway before the faulty upstream."""
+    served: collections.Counter[str] = collections.Counter()
+    upstream = await faulty_upstream(served)
+    port = free_port()
+    config = write_config(tmp, upstream.sockets[0].getsockname()[1], "faults", FAULT_TIMEOUT_S)
+    gateway = await asyncio.to_thread(start_gateway, config, port)
+    seen: list[tuple[str, str | None]] = []
+    gate = asyncio.Semaphore(FAULT_CONCURRENCY)
+    headers, url = {"Authorization": f"Bearer {KEY}"}, f"http://127.0.0.1:{port}/v1"
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+
+        async def one(i: int) -> None:
+            async with gate:
+                seen.append(await fault_request(client, stream=i % 2 == 1))
+
+        start = time.perf_counter()
+        try:
+            await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(FAULT_REQUESTS))), MAX_S)
+        finally:
+            elapsed = time.perf_counter() - start
+            gateway.terminate()
+            await asyncio.to_thread(gateway.wait, 30)
+            upstream.close()
+    saw = collections.Counter(outcome for outcome, _ in seen)
+    return {"requests": len(seen), "concurrency": FAULT_CONCURRENCY, "upstream_timeout_s": FAULT_TIMEOUT_S,
+            "seconds": round(elapsed, 2), "upstream_served": dict(served),
+            "client_saw": dict(sorted(saw.items())), "ids": [i for _, i in seen if i]}  # fmt: skip
+
+
+def read_audit(db: Path) -> tuple[Any, list[dict[str, Any]]]:
+    """The verification result of an audit log and its records (checkpoints left out)."""
+    log = AuditLog(f"sqlite:///{db}", AUDIT_KEY.encode())
+    try:
+        return verify(log), [json.loads(r["body"]) for r in log.rows() if r["kind"] == "record"]
+    finally:
+        log.close()
+
+
+def fault_run(tmp: Path) -> dict[str, Any]:
+    """Run the faults, then check that every request has its audit record and that the log verifies."""
+    run = asyncio.run(drive_faults(tmp))
+    check, records = read_audit(tmp / "faults.db")
+    audited, ids = {r["request_id"] for r in records}, run.pop("ids")
+    by_status = collections.Counter(f"{r['status']} {r['reason'] or r['outcome']}" for r in records)
+    matched = sum(i in audited for i in ids)
+    run["audit"] = {"records": check.records, "by_status_and_reason": dict(sorted(by_status.items())),
+                    "every_request_audited": check.records == run["requests"] and matched == len(ids),
+                    "completion_ids_matched": matched, "verifies": check.ok}  # fmt: skip
+    return run
+
+
 def main() -> None:
     mock, mock_port = _mock_openai.start(latency_s=LATENCY_S, max_lifetime_s=600)
     with tempfile.TemporaryDirectory() as tmp_dir:
@@ -147,32 +278,29 @@ def main() -> None:
             gateway.terminate()
             gateway.wait(timeout=30)
             mock.kill()
-        log = AuditLog(f"sqlite:///{tmp / 'audit.db'}", AUDIT_KEY.encode())
-        check = verify(log)
-        log.close()
+        check = read_audit(tmp / "gateway.db")[0]
+        faults = fault_run(tmp)
     sent = sum(r["gateway"]["requests"] + 1 for r in rows)
     result = {
         "benchmark": "gateway",
         "upstream_latency_ms": LATENCY_S * 1000,
         "policy": "balanced (budget rate limit lifted)",
-        "note": (
-            "the shipped injection classifier flags the mock's fixed answer on the output channel, so "
-            "gateway answers end content_filter after the full path: input scan, upstream call, output scan"
-        ),
+        "note": "gateway finish_reasons show whether the guard let the mock's fixed answer through",
         "bounds": {"requests_per_run": REQUESTS, "max_s_per_run": MAX_S},
         "runs": rows,
         "audit": {"requests_sent": sent, "records": check.records, "verifies": check.ok},
+        "fault_run": faults,
         "machine": {
             "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(),
             "gateway_workers": 1,
             "note": "driver, gateway and mock share the machine's cores",
-        },
+        },  # fmt: skip
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result["audit"]))
+    print(json.dumps({"audit": result["audit"], "fault_run": faults}))
 
 
 if __name__ == "__main__":
