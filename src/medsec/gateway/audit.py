@@ -77,7 +77,8 @@ class AuditRecord(Frozen):
 
     Attributes:
         schema_version: Format version.
-        request_id: The id the response carried (``X-Request-Id``).
+        request_id: The completion id the response carried (its ``id``), or ``rejected-…`` for requests
+            refused before an exchange began (bad key, rate limit, malformed body).
         time: ISO-8601 UTC time the request arrived, to the millisecond.
         principal: The API key's principal id (``-`` when authentication failed).
         role: The principal's role.
