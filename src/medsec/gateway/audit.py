@@ -25,6 +25,7 @@ from pydantic import Field
 
 from medsec.config import secret_from_env
 from medsec.errors import ConfigError, MedsecError
+from medsec.sql import open_engine
 from medsec.types import Frozen
 
 GENESIS = "0" * 64
@@ -141,14 +142,6 @@ def content_hmac(key: bytes, text: str) -> str:
     return hmac.new(key, b"content\x1f" + text.encode(), hashlib.sha256).hexdigest()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
 class AuditLog:
     """The audit log in a SQL database: append records, export them, and read rows for verification.
 
@@ -167,12 +160,8 @@ class AuditLog:
     ) -> None:
         self.url, self.key = url, key
         self.checkpoint_every, self.anchor_file = checkpoint_every, anchor_file
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = open_engine(url, "audit log")
         try:
-            self.engine = sa.create_engine(url)
-            if self.engine.dialect.name == "sqlite":
-                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             _meta.create_all(self.engine)
             with self.engine.begin() as conn:
                 if conn.execute(sa.select(head_table.c.id)).first() is None:

@@ -10,8 +10,7 @@ import datetime as dt
 import secrets
 import threading
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import Field, JsonValue
@@ -19,6 +18,7 @@ from pydantic import Field, JsonValue
 from medsec.config import medsec_home
 from medsec.errors import MedsecError
 from medsec.redteam.case import Attempt, Outcome
+from medsec.sql import open_engine
 from medsec.types import Frozen
 
 RunStatus = Literal["running", "finished", "interrupted"]
@@ -97,14 +97,6 @@ def default_url() -> str:
     return f"sqlite:///{medsec_home() / 'runs.db'}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
 class Store:
     """Runs and their attempts in a SQL database.
 
@@ -116,14 +108,7 @@ class Store:
         self.url = url or default_url()
         self._seq_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}
-        if self.url.startswith("sqlite:///") and not self.url.startswith("sqlite:///:memory:"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.engine = sa.create_engine(self.url)
-        except (sa.exc.ArgumentError, ImportError) as exc:
-            raise MedsecError(f"cannot open run store {self.url!r}: {exc}") from None
-        if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine = open_engine(self.url, "run store")
         try:
             _meta.create_all(self.engine)
         except sa.exc.OperationalError as exc:
