@@ -40,3 +40,20 @@ def print_table(title: str, headers: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     for row in [headers, *rows]:
         sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def jsonl_record(line: str, number: int) -> dict[str, Any]:
+    """One line of a JSONL input: an object with a string ``text``. Errors name the line, never its content.
+
+    Raises:
+        MedsecError: When the line is not JSON or lacks a string ``text`` field.
+    """
+    from medsec.errors import MedsecError
+
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        raise MedsecError(f"line {number}: not valid JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise MedsecError(f'line {number}: expected an object with a string "text" field')
+    return data

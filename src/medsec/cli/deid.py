@@ -12,6 +12,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
+from medsec.cli._common import jsonl_record
 from medsec.errors import MedsecError
 from medsec.phi.model import Mode
 
@@ -39,12 +40,7 @@ def _open(file: str) -> Iterator[TextIO]:
 
 def _record(line: str, number: int) -> tuple[Any, str]:
     """Parse one JSONL line into its id and text; errors name the line, never its content."""
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError:
-        raise MedsecError(f"line {number}: not valid JSON") from None
-    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        raise MedsecError(f'line {number}: expected an object with a string "text" field')
+    data = jsonl_record(line, number)
     return data.get("id"), data["text"]
 
 

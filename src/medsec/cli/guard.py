@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO, cast
 
 import typer
 
-from medsec.cli._common import print_json
+from medsec.cli._common import jsonl_record, print_json
 from medsec.errors import MedsecError
 
 if TYPE_CHECKING:
@@ -48,12 +48,7 @@ def _line(line: str, number: int) -> tuple[Any, Channel, str]:
     """Parse one JSONL line; errors name the line, never its content."""
     from medsec.guard.scanner import CHANNELS
 
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError:
-        raise MedsecError(f"line {number}: not valid JSON") from None
-    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        raise MedsecError(f'line {number}: expected an object with a string "text" field')
+    data = jsonl_record(line, number)
     channel = data.get("channel", "input")
     if channel not in CHANNELS:
         raise MedsecError(f"line {number}: channel must be one of {', '.join(CHANNELS)}")
