@@ -64,6 +64,34 @@ def _index_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int], seen: set[int],
             _index_lines(item, (*loc, i), out, seen, item.start_mark.line + 1)
 
 
+def read_text(path: str | Path, *, limit: int, expected: str, encoding: str = "utf-8") -> str:
+    """Read a whole text file, refusing files over ``limit`` bytes, with errors that name the file.
+
+    Args:
+        path: The file.
+        limit: Largest size accepted, in bytes.
+        expected: What the file should be, for messages (``a YAML file``).
+        encoding: Its encoding (``utf-8-sig`` also drops a byte-order mark).
+
+    Raises:
+        ConfigError: When the file is missing, a directory, too large, unreadable or not UTF-8.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ConfigError(f"{path}: {size} bytes is larger than the {limit}-byte limit")
+        return path.read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, expected {expected}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+
+
 def read_yaml(path: str | Path) -> YamlDocument:
     """Read one YAML file safely, keeping line numbers for error messages.
 
@@ -77,19 +105,7 @@ def read_yaml(path: str | Path) -> YamlDocument:
         ConfigError: When the file is missing, too large, not UTF-8 or not valid YAML.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: {size} bytes is larger than the {MAX_CONFIG_BYTES}-byte limit")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, expected a YAML file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    text = read_text(path, limit=MAX_CONFIG_BYTES, expected="a YAML file")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

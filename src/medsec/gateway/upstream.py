@@ -44,6 +44,23 @@ def _failure(exc: httpx.HTTPError) -> UpstreamError:
     return UpstreamError(502, "upstream_unreachable", f"the upstream failed ({type(exc).__name__})")
 
 
+def _json_object(response: httpx.Response, problem: str) -> dict[str, Any]:
+    """The body of a 200 response as a JSON object.
+
+    Raises:
+        UpstreamError: On another status (with its reason), or when the body is not a JSON object.
+    """
+    if response.status_code != 200:
+        raise _status_error(response)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise UpstreamError(502, "upstream_bad_response", problem)
+    return data
+
+
 def _status_error(response: httpx.Response) -> UpstreamError:
     kind = None
     try:
@@ -113,15 +130,7 @@ class Upstream:
             UpstreamError: On a failure, a timeout, a non-200 status or a body that is not a JSON object.
         """
         response = await self._post({**body, "stream": False})
-        if response.status_code != 200:
-            raise _status_error(response)
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise UpstreamError(502, "upstream_bad_response", "the upstream's answer is not a JSON object")
-        return data
+        return _json_object(response, "the upstream's answer is not a JSON object")
 
     async def events(self, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
         """Send a streaming request; yield each server-sent event's JSON until ``[DONE]``.
@@ -160,12 +169,4 @@ class Upstream:
             response = await self._client().get("models")
         except httpx.HTTPError as exc:
             raise _failure(exc) from None
-        if response.status_code != 200:
-            raise _status_error(response)
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise UpstreamError(502, "upstream_bad_response", "the upstream's model list is not JSON")
-        return data
+        return _json_object(response, "the upstream's model list is not JSON")

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from pydantic import Field, field_validator
 
-from medsec.config import read_yaml, validate_document
+from medsec.config import read_text, read_yaml, validate_document
 from medsec.errors import ConfigError
 from medsec.types import Frozen
 
@@ -119,18 +119,7 @@ def _rows(path: Path, required: Sequence[str]) -> tuple[list[str], list[tuple[in
     Raises:
         ConfigError: Naming the file (and line) when it is missing, unreadable, too large or malformed.
     """
-    try:
-        if path.stat().st_size > MAX_CSV_BYTES:
-            raise ConfigError(f"{path}: larger than the {MAX_CSV_BYTES}-byte limit for dataset files")
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, expected a CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    text = read_text(path, limit=MAX_CSV_BYTES, expected="a CSV file", encoding="utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""))  # str.splitlines would split on U+2028 inside cells
     try:
         header = [h.strip() for h in next(reader, [])]
