@@ -34,7 +34,7 @@ import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _mock_openai  # noqa: E402
+import _loadgen  # noqa: E402
 from medsec.gateway.audit import AuditLog  # noqa: E402
 from medsec.gateway.auth import hash_key  # noqa: E402
 from medsec.gateway.verify import verify  # noqa: E402
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "gateway_load.json"
 LATENCY_S = 0.02
 CONCURRENCY = (1, 8, 32)
-REQUESTS = 600
+REQUESTS = 2000
 MAX_S = 20.0
 KEY, AUDIT_KEY = "msk-bench-key", "bench-audit-key-0123456789abcdef"
 FAULTS = ("ok", "http_500", "timeout", "reset", "reset_mid_answer")  # by the upstream's request counter
@@ -81,6 +81,10 @@ def write_config(tmp: Path, upstream_port: int, name: str = "gateway", timeout_s
 
 def start_gateway(config: Path, port: int) -> subprocess.Popen[bytes]:
     code = "import typer; from medsec.cli.gateway import serve; typer.run(serve)"
+    if os.environ.get("GATEWAY_PROFILE"):  # a cProfile of the gateway process, written when it stops
+        out = os.environ["GATEWAY_PROFILE"]  # uvicorn re-raises SIGTERM after its shutdown: exit cleanly
+        exit_on_term = "signal.signal(15, lambda *a: sys.exit(0))"
+        code = f"import cProfile, signal, sys; {exit_on_term}; cProfile.run({code!r}, {out!r})"
     cmd = [sys.executable, "-c", code, "--config", str(config), "--port", str(port)]
     proc = subprocess.Popen(cmd, env={**os.environ, "MEDSEC_AUDIT_KEY": AUDIT_KEY}, stderr=subprocess.DEVNULL)
     for _ in range(200):
@@ -93,49 +97,52 @@ def start_gateway(config: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the gateway did not start")
 
 
-async def drive(url: str, concurrency: int, headers: dict[str, str]) -> dict[str, Any]:
-    body = {"model": "mock", "messages": [{"role": "user", "content": PROMPT}]}
-    latencies: list[float] = []
-    errors = 0
-    finishes: dict[str, int] = {}
-    deadline = time.perf_counter() + MAX_S
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as client:
-        remaining = REQUESTS
-
-        async def worker() -> None:
-            nonlocal remaining, errors
-            while remaining > 0 and time.perf_counter() < deadline:
-                remaining -= 1
-                start = time.perf_counter()
-                r = await client.post("/chat/completions", json=body)
-                latencies.append(time.perf_counter() - start)
-                errors += r.status_code != 200
-                if r.status_code == 200:
-                    finish = r.json()["choices"][0]["finish_reason"]
-                    finishes[finish] = finishes.get(finish, 0) + 1
-
-        await client.post("/chat/completions", json=body)  # warm the connection and the guard
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
+def summary(run: dict[str, Any]) -> dict[str, Any]:
+    """Throughput and latency percentiles of one :func:`_loadgen.drive` run."""
+    latencies = run["latencies"]
     q = statistics.quantiles(latencies, n=100)
     return {
         "requests": len(latencies),
-        "errors": errors,
-        "finish_reasons": finishes,
-        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "errors": run["errors"],
+        "finish_reasons": run["labels"],
+        "throughput_rps": round(len(latencies) / run["wall_s"], 1),
         "p50_ms": round(q[49] * 1000, 2),
         "p95_ms": round(q[94] * 1000, 2),
         "p99_ms": round(q[98] * 1000, 2),
     }
 
 
-async def measure(mock_url: str, gateway_url: str) -> list[dict[str, Any]]:
+def _cpu(pids: dict[str, int | None]) -> dict[str, float | None]:
+    return {name: _loadgen.cpu_seconds(pid) if pid else None for name, pid in pids.items()}
+
+
+async def one_run(port: int, path: str, headers: dict[str, str], concurrency: int,
+                  pids: dict[str, int | None]) -> dict[str, Any]:  # fmt: skip
+    """One bounded run, with the CPU each process spent: seconds, share of the machine, ms per request."""
+    body = json.dumps({"model": "mock", "messages": [{"role": "user", "content": PROMPT}]}).encode()
+    raw = _loadgen.request_bytes(port, path, body, headers)
+    before = _cpu(pids)
+    run = await _loadgen.drive(port, raw, concurrency, REQUESTS, MAX_S, _loadgen.finish_reason)
+    after = _cpu(pids)
+    row = summary(run) | {"sent": run["sent"]}
+    capacity, n = run["wall_s"] * (os.cpu_count() or 1), max(1, row["requests"])
+    spent = {"driver": run["cpu_s"]} | {
+        k: (after[k] - b if b is not None and after[k] is not None else None) for k, b in before.items()
+    }
+    row["cpu"] = {
+        name: {"seconds": round(s, 3), "machine_share": round(s / capacity, 3),
+               "ms_per_request": round(s / n * 1000, 3)}
+        for name, s in spent.items() if s is not None
+    }  # fmt: skip
+    return row
+
+
+async def measure(mock_port: int, gateway_port: int, pids: dict[str, int | None]) -> list[dict[str, Any]]:
     rows = []
+    auth = {"Authorization": f"Bearer {KEY}"}
     for c in CONCURRENCY:
-        direct = await drive(mock_url, c, {})
-        through = await drive(gateway_url, c, {"Authorization": f"Bearer {KEY}"})
+        direct = await one_run(mock_port, "/v1/chat/completions", {}, c, {"mock": pids["mock"]})
+        through = await one_run(gateway_port, "/v1/chat/completions", auth, c, pids)
         added = {
             f"added_{p}_ms": round(through[f"{p}_ms"] - direct[f"{p}_ms"], 2) for p in ("p50", "p95", "p99")
         }
@@ -267,25 +274,34 @@ def fault_run(tmp: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    mock, mock_port = _mock_openai.start(latency_s=LATENCY_S, max_lifetime_s=600)
+    load_before = os.getloadavg()
+    mock, mock_port = _loadgen.start_mock(LATENCY_S, max_lifetime_s=600)
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         port = free_port()
         gateway = start_gateway(write_config(tmp, mock_port), port)
         try:
-            rows = asyncio.run(measure(f"http://127.0.0.1:{mock_port}/v1", f"http://127.0.0.1:{port}/v1"))
+            pids = {"gateway": gateway.pid, "mock": mock.pid}
+            rows = _loadgen.run(measure(mock_port, port, pids))
         finally:
             gateway.terminate()
             gateway.wait(timeout=30)
             mock.kill()
         check = read_audit(tmp / "gateway.db")[0]
+        load_after = os.getloadavg()
         faults = fault_run(tmp)
-    sent = sum(r["gateway"]["requests"] + 1 for r in rows)
+    sent = sum(r["gateway"]["sent"] for r in rows)
+    for r in rows:
+        r["direct"].pop("sent"), r["gateway"].pop("sent")
     result = {
         "benchmark": "gateway",
         "upstream_latency_ms": LATENCY_S * 1000,
         "policy": "balanced (budget rate limit lifted)",
-        "note": "gateway finish_reasons show whether the guard let the mock's fixed answer through",
+        "note": (
+            "gateway finish_reasons show whether the guard let the mock's fixed answer through; cpu: "
+            "seconds each process spent during the run, its share of the machine (all cores) and ms per "
+            "request, for the load driver (this process), the mock upstream and the gateway"
+        ),
         "bounds": {"requests_per_run": REQUESTS, "max_s_per_run": MAX_S},
         "runs": rows,
         "audit": {"requests_sent": sent, "records": check.records, "verifies": check.ok},
@@ -295,7 +311,9 @@ def main() -> None:
             "processor": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(),
             "gateway_workers": 1,
-            "note": "driver, gateway and mock share the machine's cores",
+            "event_loop": _loadgen.loop_name(),
+            "load_average_1m_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
+            "note": "driver, gateway and mock share the machine's cores (see each run's cpu)",
         },  # fmt: skip
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
