@@ -6,7 +6,8 @@ number of buckets, so the shipped weights hold numbers, never text. A text is sc
 (``window`` words every ``stride`` words); a window's feature counts are divided by the square root of
 their total, so a long window is neither favoured nor punished for its length, and the text's score is its
 highest window's: an instruction buried in a long passage is not diluted by the text around it. Per-word
-sums are cached, and window sums come from prefix sums, so scoring is linear in the text's length.
+sums are cached, n-gram hashes continue each other's CRC, and window sums come from prefix sums, so
+scoring is linear in the text's length.
 
 Weights are trained at build time by :mod:`medsec.guard.train.build` and shipped as a small JSON file.
 """
@@ -29,6 +30,7 @@ _TOKEN = re.compile(r"[a-z]+|\d+|[^\sa-z\d]")
 DEFAULT_MODEL = "injection_model.json"
 FORMAT = "medsec-linear-2"
 _CACHE_LIMIT = 1 << 16
+_START_CRC, _START_PAIR_CRC = zlib.crc32(b"<s>"), zlib.crc32(b"<s> <s>")
 
 
 def tokens(canonical_text: str) -> list[str]:
@@ -88,31 +90,45 @@ class LinearModel:
     window: int = 64
     stride: int = 16
     chars: bool = True
-    _words: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False, compare=False)
+    _words: dict[str, tuple[bytes, int, float, int]] = field(default_factory=dict, repr=False, compare=False)
 
-    def _char_part(self, word: str) -> tuple[float, int]:
+    def _word(self, word: str) -> tuple[bytes, int, float, int]:
+        """A word's cached parts: ``b" word"``, its CRC-32, its unigram and character-gram weight sum.
+
+        The last item is how many features that sum holds (plus the 2- and 3-gram that end at the word).
+        """
         cached = self._words.get(word)
         if cached is None:
+            raw = word.encode()
+            crc = zlib.crc32(raw)
             grams = char_grams(word, self.buckets - 1) if self.chars else []
-            cached = (sum(self.weights.get(g, 0.0) for g in grams), len(grams))
+            part = self.weights.get(crc & (self.buckets - 1), 0.0) + sum(
+                self.weights.get(g, 0.0) for g in grams
+            )
+            cached = (b" " + raw, crc, part, len(grams) + 3)
             if len(self._words) >= _CACHE_LIMIT:
                 self._words.clear()
             self._words[word] = cached
         return cached
 
     def logits(self, words: Sequence[str]) -> list[float]:
-        """The raw score of every window of ``words``."""
-        get, mask = self.weights.get, self.buckets - 1
+        """The raw score of every window of ``words``.
+
+        The 2- and 3-gram hashes continue the CRC-32 of the words before them
+        (``crc32(b" c", crc32(b"a b")) == crc32(b"a b c")``), so no n-gram string is built.
+        """
+        get, mask, crc32, word_of = self.weights.get, self.buckets - 1, zlib.crc32, self._word
         sums, counts = [0.0], [0]
-        before, last = "<s>", "<s>"
+        total, n = 0.0, 0
+        last, pair = _START_CRC, _START_PAIR_CRC  # crc32(b"<s>"), crc32(b"<s> <s>")
         for word in words:
-            pair = f"{last} {word}"
-            part, n = self._char_part(word)
-            part += get(zlib.crc32(word.encode()) & mask, 0.0) + get(zlib.crc32(pair.encode()) & mask, 0.0)
-            part += get(zlib.crc32(f"{before} {pair}".encode()) & mask, 0.0)
-            sums.append(sums[-1] + part)
-            counts.append(counts[-1] + n + 3)
-            before, last = last, word
+            spaced, crc, part, k = word_of(word)
+            two = crc32(spaced, last)
+            total += part + get(two & mask, 0.0) + get(crc32(spaced, pair) & mask, 0.0)
+            n += k
+            sums.append(total)
+            counts.append(n)
+            last, pair = crc, two
         return [
             self.bias + (sums[b] - sums[a]) / math.sqrt(counts[b] - counts[a])
             for a, b in spans(len(words), self.window, self.stride)
