@@ -16,12 +16,15 @@ import hashlib
 import hmac
 import json
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from pydantic import Field
+from sqlalchemy.pool import PoolProxiedConnection
 
 from medsec.config import secret_from_env
 from medsec.errors import ConfigError, MedsecError
@@ -50,6 +53,12 @@ head_table = sa.Table(
     sa.Column("mac", sa.String(64), nullable=False),
 )
 
+
+_COLUMNS = ("seq", "kind", "time", "body", "prev", "mac")
+_HEAD = "SELECT seq, mac FROM audit_head WHERE id = 1"
+_INSERT = f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_SET_HEAD = "UPDATE audit_head SET seq = ?, mac = ? WHERE id = 1"
+"""SQLite statements of :meth:`AuditLog.append` (on the driver's connection; see ``_append_sqlite``)."""
 
 Outcome = Literal["allowed", "flagged", "blocked", "rejected", "error"]
 """How a request ended, as audit records and metrics name it."""
@@ -94,6 +103,8 @@ class AuditRecord(Frozen):
         prompt_hmac: Keyed hash of the request's messages (comparable, not reversible).
         answer_hmac: Keyed hash of the answer as returned.
         latency_ms: Milliseconds from request to last byte.
+        http_request_id: The ``X-Request-Id`` the response carried: the client's when it sent a sane one
+            (1–128 of ``A-Z a-z 0-9 . _ : / + = -``), else one the gateway made.
     """
 
     schema_version: Literal[1] = 1
@@ -112,6 +123,7 @@ class AuditRecord(Frozen):
     prompt_hmac: str | None = None
     answer_hmac: str | None = None
     latency_ms: float = Field(default=0.0, ge=0.0)
+    http_request_id: str | None = None
 
 
 def utc_now() -> str:
@@ -161,6 +173,8 @@ class AuditLog:
         self.url, self.key = url, key
         self.checkpoint_every, self.anchor_file = checkpoint_every, anchor_file
         self.engine = open_engine(url, "audit log")
+        self._lock = threading.Lock()
+        self._raw: PoolProxiedConnection | None = None
         try:
             _meta.create_all(self.engine)
             with self.engine.begin() as conn:
@@ -171,34 +185,70 @@ class AuditLog:
 
     def close(self) -> None:
         """Release the database connections."""
+        with self._lock:
+            if self._raw is not None:
+                self._raw.close()
+                self._raw = None
         self.engine.dispose()
 
     def append(self, records: Sequence[AuditRecord]) -> int:
         """Append records (and any checkpoint due) in one transaction; return the last row's seq.
 
-        The head row is updated first, which takes the write lock (SQLite) or the row lock (PostgreSQL)
-        before the previous MAC is read, so concurrent writers cannot fork the chain.
+        The write lock is taken before the previous MAC is read, so concurrent writers (threads or
+        processes) cannot fork the chain: SQLite opens the transaction with ``BEGIN IMMEDIATE``, other
+        databases update the head row first (a row lock in PostgreSQL).
         """
-        anchors: list[dict[str, Any]] = []
-        with self.engine.begin() as conn:
-            conn.execute(head_table.update().where(head_table.c.id == 1).values(seq=head_table.c.seq))
-            seq, prev = conn.execute(sa.select(head_table.c.seq, head_table.c.mac)).one()
-            rows = []
-            for record in records:
-                seq += 1
-                rows.append(self._row(seq, "record", record.time, record.model_dump_json(), prev))
-                prev = rows[-1]["mac"]
-                if self._records_before(seq) % self.checkpoint_every == 0:
-                    seq += 1
-                    body = json.dumps({"upto": seq - 1, "head": prev, "time": utc_now()})
-                    rows.append(self._row(seq, "checkpoint", utc_now(), body, prev))
-                    prev = rows[-1]["mac"]
-                    anchors.append({"seq": seq, "mac": prev})
-            if rows:
-                conn.execute(log_table.insert(), rows)
-                conn.execute(head_table.update().where(head_table.c.id == 1).values(seq=seq, mac=prev))
+        if self.engine.dialect.name == "sqlite":
+            seq, anchors = self._append_sqlite(records)
+        else:
+            with self.engine.begin() as conn:
+                conn.execute(head_table.update().where(head_table.c.id == 1).values(seq=head_table.c.seq))
+                seq, prev = conn.execute(sa.select(head_table.c.seq, head_table.c.mac)).one()
+                rows, anchors, seq, prev = self._chain(records, seq, prev)
+                if rows:
+                    conn.execute(log_table.insert(), rows)
+                    conn.execute(head_table.update().where(head_table.c.id == 1).values(seq=seq, mac=prev))
         self._anchor(anchors)
         return int(seq)
+
+    def _append_sqlite(self, records: Sequence[AuditRecord]) -> tuple[int, list[dict[str, Any]]]:
+        # The same transaction on the driver's connection, kept open: SQLAlchemy's per-transaction work
+        # (pool checkout, four statements built and run) cost ten times SQLite's own.
+        with self._lock:
+            if self._raw is None:
+                self._raw = self.engine.raw_connection()
+            db = cast(sqlite3.Connection, self._raw.driver_connection)
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                seq, prev = db.execute(_HEAD).fetchone()
+                rows, anchors, seq, prev = self._chain(records, seq, prev)
+                if rows:
+                    db.executemany(_INSERT, [tuple(r[c] for c in _COLUMNS) for r in rows])
+                    db.execute(_SET_HEAD, (seq, prev))
+                db.commit()
+            except BaseException:
+                self._raw.invalidate()  # rolls back and drops the connection; the next append opens one
+                self._raw = None
+                raise
+        return int(seq), anchors
+
+    def _chain(
+        self, records: Sequence[AuditRecord], seq: int, prev: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, str]:
+        """The rows that chain ``records`` (and any checkpoint due) after the head; anchors; new head."""
+        rows: list[dict[str, Any]] = []
+        anchors: list[dict[str, Any]] = []
+        for record in records:
+            seq += 1
+            rows.append(self._row(seq, "record", record.time, record.model_dump_json(), prev))
+            prev = rows[-1]["mac"]
+            if self._records_before(seq) % self.checkpoint_every == 0:
+                seq += 1
+                body = json.dumps({"upto": seq - 1, "head": prev, "time": utc_now()})
+                rows.append(self._row(seq, "checkpoint", utc_now(), body, prev))
+                prev = rows[-1]["mac"]
+                anchors.append({"seq": seq, "mac": prev})
+        return rows, anchors, seq, prev
 
     def _records_before(self, seq: int) -> int:
         # rows are records with a checkpoint after every `checkpoint_every`: seq counts both kinds

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
-from medsec.guard.claims import check, dose_claims, interactions
+from medsec.clinic.dosing import DosingTable
+from medsec.guard.claims import check, dose_claims, interactions, table
 from medsec.guard.scanner import Action, Channel, Context, Verdict, verdict
+
+
+@cache
+def _shipped() -> DosingTable:
+    """The shipped dosing table, looked up once (finding its file cost more than a scan)."""
+    return table()
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,8 @@ class DoseScanner:
 
     async def __call__(self, text: str, ctx: Context) -> Verdict:
         """Check every dose claim in the answer."""
-        found = [f for claim in dose_claims(text) for f in check(claim, ctx.kidney_function)]
+        dosing = _shipped()
+        found = [f for claim in dose_claims(text, dosing) for f in check(claim, ctx.kidney_function)]
         if self.interactions:
-            found += interactions(text)
+            found += interactions(text, dosing)
         return verdict(found, self.action)
