@@ -10,6 +10,7 @@ authorised for (answer delivered) and the other is not (answer blocked, ``conten
 
 # No `from __future__ import annotations`: the recorder's FastAPI endpoint is read at run time.
 
+import importlib.util
 import json
 import os
 import sqlite3
@@ -36,7 +37,10 @@ from tests.gateway.conftest import AUDIT_KEY
 from tests.gateway.test_uvicorn import free_port
 
 openai = pytest.importorskip("openai")
-pytest.importorskip("llama_cpp")
+# Only the assistant's subprocess loads the model: importing llama_cpp here (importorskip) would leave the
+# two /dev/null files it opens at import unclosed, a ResourceWarning at the exit of every test run.
+if importlib.util.find_spec("llama_cpp") is None:
+    pytest.skip("llama_cpp is not installed", allow_module_level=True)
 pytestmark = pytest.mark.slow
 
 DR_MINE, DR_OTHER = "msk-dr-mine", "msk-dr-other"

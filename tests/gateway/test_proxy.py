@@ -149,3 +149,29 @@ async def test_tools_pass_through_and_calls_are_restored(
     r = await client.post("/chat/completions", json={"messages": history})
     sent = json.dumps(upstream.bodies[-1])
     assert r.status_code == 200 and "4821937" not in sent and "John Smith" not in sent
+
+
+async def test_every_answer_carries_an_x_request_id_and_its_record_keeps_it(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    sane = {"X-Request-Id": "trace-7f3a:01/ab+c=="}
+    given = await client.post("/chat/completions", json=user("hi"), headers=sane)
+    made = [await client.post("/chat/completions", json=user("hi")) for _ in range(2)]
+    insane = await client.post(
+        "/chat/completions", json=user("hi"), headers={"X-Request-Id": "a b" + "c" * 200}
+    )
+    refused = await client.post("/chat/completions", json=user("hi"), headers={"Authorization": "Bearer no"})
+    body = {**user("hi"), "stream": True}
+    async with client.stream("POST", "/chat/completions", json=body, headers=sane) as streamed:
+        await streamed.aread()
+    models = await client.get("/models", headers=sane)
+    assert given.headers["x-request-id"] == streamed.headers["x-request-id"] == "trace-7f3a:01/ab+c=="
+    assert models.headers["x-request-id"] == "trace-7f3a:01/ab+c=="
+    ids = [r.headers["x-request-id"] for r in (*made, insane, refused)]
+    assert len(set(ids)) == 4 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    records = [r for r in audit_rows(tmp_path) if r["kind"] == "record"]
+    assert [r["http_request_id"] for r in records] == [
+        given.headers["x-request-id"],
+        *ids,
+        given.headers["x-request-id"],
+    ]

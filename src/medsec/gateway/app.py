@@ -10,7 +10,9 @@ and ``GET /metrics``. Every failure is an OpenAI-shaped error body with a reason
 
 import asyncio
 import contextlib
+import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,6 +27,14 @@ from medsec.gateway.service import Answer, Gateway, build_gateway, logger
 from medsec.gateway.stream import Relay, StreamEnd, relay_stream
 from medsec.gateway.upstream import UpstreamError
 from medsec.gateway.wire import error_body
+
+_SANE_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")
+
+
+def http_request_id(headers: Any) -> str:
+    """The client's ``X-Request-Id`` when it is sane (1–128 URL-safe characters), else a new one."""
+    given = headers.get("x-request-id")
+    return given if given and _SANE_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 async def read_body(request: Any, limits: LimitsConfig) -> bytes:
@@ -63,7 +73,9 @@ def _failure(status: int, code: str, message: str, outcome: Outcome = "error") -
     return Answer(status, error_body(status, code, message), outcome, code)
 
 
-async def _stream(gw: Gateway, ex: Exchange, request: ChatRequest, started: tuple[str, float]) -> Any:
+async def _stream(
+    gw: Gateway, ex: Exchange, request: ChatRequest, started: tuple[str, float], http_id: str
+) -> Any:
     """Guard the request, open the upstream stream, and hand the relay to a streaming response."""
     from fastapi.responses import StreamingResponse
 
@@ -71,26 +83,37 @@ async def _stream(gw: Gateway, ex: Exchange, request: ChatRequest, started: tupl
     sent = await ex.guard_messages(request.messages)
     if sent is None:
         answer = gw.blocked_answer(ex, model)
-        await gw.record(started=started, answer=answer, principal=ex.principal, ex=ex, request=request)
+        await gw.record(
+            started=started, answer=answer, principal=ex.principal, ex=ex, request=request, http_id=http_id
+        )
         return _json(answer)
     events = gw.upstream.events(upstream_body(request, sent, gw.config.upstream.model))
     try:
         first = await anext(events, None)
     except UpstreamError as exc:
         answer = _failure(exc.status, exc.code, str(exc))
-        await gw.record(started=started, answer=answer, principal=ex.principal, ex=ex, request=request)
+        await gw.record(
+            started=started, answer=answer, principal=ex.principal, ex=ex, request=request, http_id=http_id
+        )
         return _json(answer)
 
     async def done(end: StreamEnd) -> None:
         answer = Answer(200, {}, end.outcome, end.reason, end.answer)
         with contextlib.suppress(MedsecError):  # the client has its answer; the failure is logged
-            await gw.record(started=started, answer=answer, principal=ex.principal, ex=ex, request=request)
+            await gw.record(
+                started=started,
+                answer=answer,
+                principal=ex.principal,
+                ex=ex,
+                request=request,
+                http_id=http_id,
+            )
 
     relay = Relay(ex=ex, config=gw.config.stream, model=model, refusal=gw.config.refusal)
     return StreamingResponse(relay_stream(relay, first, events, done), media_type="text/event-stream")
 
 
-async def _chat(gw: Gateway, request: Any) -> Any:
+async def _chat(gw: Gateway, request: Any, http_id: str) -> Any:
     started = (utc_now(), time.perf_counter())
     principal: Principal | None = None
     try:
@@ -100,14 +123,16 @@ async def _chat(gw: Gateway, request: Any) -> Any:
         answer = _failure(exc.status, exc.code, str(exc), "rejected")
         if exc.retry_after is not None:
             answer.headers["Retry-After"] = str(exc.retry_after)
-        await gw.record(started=started, answer=answer, principal=principal)
+        await gw.record(started=started, answer=answer, principal=principal, http_id=http_id)
         return _json(answer)
     ex = gw.exchange(principal)
     if chat.stream:
-        return await _stream(gw, ex, chat, started)
+        return await _stream(gw, ex, chat, started, http_id)
     answer = await gw.complete(ex, chat)
     try:
-        await gw.record(started=started, answer=answer, principal=principal, ex=ex, request=chat)
+        await gw.record(
+            started=started, answer=answer, principal=principal, ex=ex, request=chat, http_id=http_id
+        )
     except MedsecError:
         return _json(_failure(503, "audit_unavailable", "the audit log could not record the request"))
     return _json(answer)
@@ -123,11 +148,14 @@ async def _models(gw: Gateway, request: Any) -> Any:
 
 
 async def _guarded_chat(gw: Gateway, request: Any) -> Any:
+    http_id = http_request_id(request.headers)
     try:
-        return await _chat(gw, request)
+        response = await _chat(gw, request, http_id)
     except Exception as exc:  # noqa: BLE001 - a client gets an error body, never a traceback
         logger.error("request failed: %s", type(exc).__name__)
-        return _json(_failure(500, "internal_error", "the gateway failed; see its log"))
+        response = _json(_failure(500, "internal_error", "the gateway failed; see its log"))
+    response.headers["X-Request-Id"] = http_id
+    return response
 
 
 # create_gateway runs past 40 lines with its docstring: the routes must be closures here, where FastAPI's
@@ -151,7 +179,7 @@ def create_gateway(
     """
     try:
         from fastapi import FastAPI, Request
-        from fastapi.responses import PlainTextResponse
+        from fastapi.responses import JSONResponse, PlainTextResponse
     except ImportError:
         raise MissingExtraError("gateway", "fastapi") from None
     gw = build_gateway(config, transport, audit_log)
@@ -176,7 +204,11 @@ def create_gateway(
 
     @app.get("/v1/models")
     async def models(request: Request) -> Any:
-        return await _models(gw, request)
+        response = await _models(gw, request)
+        if not hasattr(response, "headers"):
+            response = JSONResponse(response)
+        response.headers["X-Request-Id"] = http_request_id(request.headers)
+        return response
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Any:

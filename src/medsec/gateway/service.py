@@ -186,6 +186,7 @@ class Gateway:
         principal: Principal | None = None,
         ex: Exchange | None = None,
         request: ChatRequest | None = None,
+        http_id: str | None = None,
     ) -> None:
         """Write the request's audit record, count it in the metrics and log one PHI-free line.
 
@@ -208,6 +209,7 @@ class Gateway:
             prompt_hmac=content_hmac(self.key, prompt_text(request.messages)) if request else None,
             answer_hmac=content_hmac(self.key, answer.answer) if ex and answer.status == 200 else None,
             latency_ms=round(elapsed * 1000, 3),
+            http_request_id=http_id,
         )
         self._count(record, ex, elapsed)
         await self.audit.write(record)
