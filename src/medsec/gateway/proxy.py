@@ -23,7 +23,7 @@ from medsec.guard.guarded import call_json
 from medsec.guard.pipeline import Outcome, Pipeline, ScanFinding
 from medsec.guard.scanner import Channel, Context
 from medsec.guard.scanners.phi import PhiScanner
-from medsec.phi import Mode, Surrogates, Vault, apply, detect
+from medsec.phi import Mode, PhiSpan, Surrogates, Vault, apply, detect
 from medsec.targets.openai import from_wire, wire_message
 from medsec.types import Message, ToolCall
 
@@ -101,11 +101,12 @@ def parse_request(raw: bytes, max_messages: int) -> ChatRequest:
     return ChatRequest(tuple(messages), stream, extra)
 
 
-def fresh(pipeline: Pipeline) -> tuple[Pipeline, Vault]:
+def fresh(pipeline: Pipeline, memo: dict[str, list[PhiSpan]] | None = None) -> tuple[Pipeline, Vault]:
     """The pipeline with new PHI scanners, and the vault they share: both live for one request only.
 
     The policy's PHI scanner pseudonymises input with its own vault; the gateway reads that vault to
-    pseudonymise the rest of the request with the same tokens and to restore answers.
+    pseudonymise the rest of the request with the same tokens and to restore answers. ``memo`` (the
+    request's PHI spans by text) is shared the same way, so no text of the request is searched twice.
     """
     vault = Vault()
     steps = []
@@ -113,6 +114,7 @@ def fresh(pipeline: Pipeline) -> tuple[Pipeline, Vault]:
         if isinstance(step.scanner, PhiScanner):
             scanner = replace(step.scanner)
             object.__setattr__(scanner, "_vault", vault)  # one vault per request, shared (frozen dataclass)
+            object.__setattr__(scanner, "_memo", memo)
             step = replace(step, scanner=scanner)
         steps.append(step)
     return Pipeline(steps=tuple(steps), name=pipeline.name), vault
@@ -140,6 +142,7 @@ class Exchange:
         pseudonymise: Whether PHI bound upstream is replaced by vault tokens.
         fail_open: Whether a guard timeout passes the text.
         guard_timeout_s: Longest one scan may take.
+        detected: PHI spans by text, for this request's texts (shared with the copy's PHI scanners).
     """
 
     principal: Principal
@@ -153,12 +156,16 @@ class Exchange:
     verdicts: list[AuditVerdict] = field(default_factory=list)
     guard_s: float = 0.0
     flagged: bool = False
+    detected: dict[str, list[PhiSpan]] = field(default_factory=dict, repr=False)
 
     def pseudo(self, text: str) -> str:
         """``text`` with its PHI replaced by this request's vault tokens (unchanged when disabled)."""
         if not self.pseudonymise or not text:
             return text
-        spans = [s for s in detect(text) if s.score >= PHI_THRESHOLD]
+        spans = self.detected.get(text)
+        if spans is None:
+            spans = self.detected[text] = detect(text)
+        spans = [s for s in spans if s.score >= PHI_THRESHOLD]
         return apply(text, spans, Mode.PSEUDONYM, Surrogates(self.vault)) if spans else text
 
     def reveal(self, text: str) -> str:

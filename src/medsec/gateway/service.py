@@ -40,6 +40,7 @@ from medsec.gateway.upstream import Upstream, UpstreamError
 from medsec.gateway.wire import blocked, completion, error_body
 from medsec.guard.pipeline import Pipeline
 from medsec.guard.policy import build_pipeline, parse_policy, policy_path
+from medsec.phi import PhiSpan
 from medsec.targets.openai import parse_completion
 
 logger = logging.getLogger("medsec.gateway")
@@ -134,11 +135,13 @@ class Gateway:
 
     def exchange(self, principal: Principal) -> Exchange:
         """A new request's guard state, with its own vault and PHI scanners."""
-        pipeline, vault = fresh(self.pipeline)
+        detected: dict[str, list[PhiSpan]] = {}
+        pipeline, vault = fresh(self.pipeline, detected)
         return Exchange(
             principal=principal,
             pipeline=pipeline,
             vault=vault,
+            detected=detected,
             pseudonymise=self.config.pseudonymise,
             fail_open=self.fail_open,
             guard_timeout_s=self.config.limits.guard_timeout_s,

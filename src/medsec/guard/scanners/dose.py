@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -14,6 +15,25 @@ from medsec.guard.scanner import Action, Channel, Context, Verdict, verdict
 def _shipped() -> DosingTable:
     """The shipped dosing table, looked up once (finding its file cost more than a scan)."""
     return table()
+
+
+_WORD = re.compile(r"\w+")
+
+
+@cache
+def _first_words(dosing: DosingTable) -> tuple[str, ...]:
+    """Each drug's first word: a whole word of any text that names the drug."""
+    return tuple(m.group(0) if (m := _WORD.match(r.drug)) else "" for r in dosing)
+
+
+def _may_interact(text: str, dosing: DosingTable) -> bool:
+    """False only when ``text`` cannot name two of the table's drugs (``interactions`` would find none).
+
+    ``interactions`` looks for each drug's name as a whole word in the lowercased text, so a named drug's
+    first word is a word of that text; one pass over the text's words rules most answers out.
+    """
+    words = set(_WORD.findall(text.lower()))
+    return sum(1 for w in _first_words(dosing) if not w or w in words) >= 2
 
 
 @dataclass(frozen=True)
@@ -34,6 +54,6 @@ class DoseScanner:
         """Check every dose claim in the answer."""
         dosing = _shipped()
         found = [f for claim in dose_claims(text, dosing) for f in check(claim, ctx.kidney_function)]
-        if self.interactions:
+        if self.interactions and _may_interact(text, dosing):
             found += interactions(text, dosing)
         return verdict(found, self.action)

@@ -45,10 +45,25 @@ class PhiScanner:
     channels: frozenset[Channel] = field(default=_ALL, init=False)
     defends: str = field(default="phi-deidentification", init=False)
     _vault: Vault = field(default_factory=Vault, init=False, compare=False, repr=False)
+    _memo: dict[str, list[PhiSpan]] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def detect(self, text: str) -> list[PhiSpan]:
+        """``medsec.phi.detect(text)``, remembered in ``_memo`` when one is set.
+
+        A gateway request's copy of this scanner shares its memo with the gateway, which pseudonymises the
+        same texts again after the pipeline; the memo lives as long as the request.
+        """
+        memo = self._memo
+        if memo is None:
+            return detect(text)
+        spans = memo.get(text)
+        if spans is None:
+            spans = memo[text] = detect(text)
+        return spans
 
     async def __call__(self, text: str, ctx: Context) -> Verdict:
         """Rewrite identifiers (input side) or judge them (answers: ``ctx`` says whose are allowed)."""
-        spans = [s for s in detect(text) if s.score >= self.threshold]
+        spans = [s for s in self.detect(text) if s.score >= self.threshold]
         if not spans:
             return verdict([], "allow")
         if ctx.channel == "output":
