@@ -175,3 +175,10 @@ async def test_every_answer_carries_an_x_request_id_and_its_record_keeps_it(
         *ids,
         given.headers["x-request-id"],
     ]
+
+
+async def test_unknown_routes_and_methods_are_openai_shaped_errors(client: httpx.AsyncClient) -> None:
+    missing = await client.post("/embeddings", json={"input": "x"})
+    wrong = await client.get("/chat/completions")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (405, "method_not_allowed")
