@@ -1,15 +1,20 @@
 """Benchmark the guard gateway: added latency (p50/p95/p99) and throughput, on loopback only.
 
 One command: ``python benchmarks/gateway_load.py``. A mock upstream with a fixed 20 ms latency
-(``_mock_openai.py``) runs in its own process; the gateway runs as a real ``serve`` process (uvicorn, one
-worker) in front of it with the ``balanced`` policy (its per-user request budget lifted), an API key and
-a SQLite audit log. At each concurrency the same client sends the same request straight to the mock and
-through the gateway; the added latency is the difference of the percentiles. Bounded: at most
-``REQUESTS`` requests and ``MAX_S`` seconds per run. Afterwards the audit log must hold one record per
-gateway request and verify. Then a fault run: a gateway in front of an upstream that, by its request
-counter, answers, fails with 500, times out, resets the connection, or resets it mid-answer or mid-stream
-(``FAULTS``); every request must have its audit record and the log must verify. Writes
-``benchmarks/results/gateway_load.json``.
+(``_loadgen.py``: a bare asyncio protocol answering one pre-encoded completion) runs in its own process;
+the gateway runs as a real ``serve`` process (uvicorn, one worker) in front of it with the ``balanced``
+policy (its per-user request budget lifted), an API key and a SQLite audit log. The load driver is this
+process: raw HTTP/1.1 keep-alive connections, one request in flight on each (on uvloop when installed).
+At each concurrency the driver sends the same request straight to the mock and through the gateway; the
+added latency is the difference of the percentiles. Each run records the CPU seconds the driver, the
+mock and the gateway spent (from ``/proc``), so the reader sees what the gateway had of the machine; the
+target (issue 8: at least ``TARGET_RPS`` with added p99 under ``TARGET_ADDED_P99_MS``) is checked per
+concurrency. Bounded: at most ``REQUESTS`` requests and ``MAX_S`` seconds per run. Afterwards the audit
+log must hold one record per gateway request and verify. Then a fault run: a gateway in front of an
+upstream that, by its request counter, answers, fails with 500, times out, resets the connection, or
+resets it mid-answer or mid-stream (``FAULTS``); every request must have its audit record and the log
+must verify. Writes ``benchmarks/results/gateway_load.json``. ``GATEWAY_PROFILE=path`` also writes a
+cProfile of the gateway process there.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ from medsec.guard.policy import policy_path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "gateway_load.json"
 LATENCY_S = 0.02
-CONCURRENCY = (1, 8, 32)
+CONCURRENCY = (1, 8, 16, 32)
+TARGET_RPS, TARGET_ADDED_P99_MS = 500, 20.0
 REQUESTS = 2000
 MAX_S = 20.0
 KEY, AUDIT_KEY = "msk-bench-key", "bench-audit-key-0123456789abcdef"
@@ -303,6 +309,17 @@ def main() -> None:
             "request, for the load driver (this process), the mock upstream and the gateway"
         ),
         "bounds": {"requests_per_run": REQUESTS, "max_s_per_run": MAX_S},
+        "target": {
+            "throughput_rps": TARGET_RPS,
+            "added_p99_ms_below": TARGET_ADDED_P99_MS,
+            "met_at_concurrency": [
+                r["concurrency"]
+                for r in rows
+                if r["gateway"]["throughput_rps"] >= TARGET_RPS
+                and r["added_p99_ms"] < TARGET_ADDED_P99_MS
+                and not r["gateway"]["errors"]
+            ],
+        },  # fmt: skip
         "runs": rows,
         "audit": {"requests_sent": sent, "records": check.records, "verifies": check.ok},
         "fault_run": faults,
