@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,3 +219,31 @@ def test_a_proxy_in_the_environment_sends_the_upstream_through_httpx(monkeypatch
     monkeypatch.setenv("NO_PROXY", "internal.example")
     assert not Upstream(UpstreamConfig(url="https://api.example.com/v1")).raw
     assert Upstream(UpstreamConfig(url="https://internal.example/v1")).raw
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+async def test_https_verifies_the_certificate_and_sends_the_host(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    server = Server([sized(b'{"ok": true}')])
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, ssl=server_tls)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        trusted = http1.Pool(
+            f"https://localhost:{port}/v1", ssl_context=ssl.create_default_context(cafile=cert)
+        )
+        assert (await trusted.request("POST", "chat/completions", b"{}")).body == b'{"ok": true}'
+        trusted.close()
+        with pytest.raises(http1.ConnectError):  # the system's trust store does not know this certificate
+            await http1.Pool(f"https://localhost:{port}/v1").request("POST", "chat/completions", b"{}")
+    finally:
+        for writer in server.writers:
+            writer.close()
+        listener.close()
+    assert f"host: localhost:{port}\r\n" in server.requests[0].decode()

@@ -262,6 +262,7 @@ class Pool:
         timeout_s: Read timeout: the longest wait for any byte of an answer.
         connect_timeout_s: The longest wait for a new connection.
         max_idle: Idle connections kept for reuse.
+        ssl_context: TLS settings for ``https://`` (None: ``ssl.create_default_context()``).
     """
 
     def __init__(
@@ -271,13 +272,15 @@ class Pool:
         timeout_s: float = 60.0,
         connect_timeout_s: float = 5.0,
         max_idle: int = 64,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.ssl = ssl.create_default_context() if parts.scheme == "https" else None
+        https = parts.scheme == "https"
+        self.ssl = (ssl_context or ssl.create_default_context()) if https else None
         self.prefix = parts.path.rstrip("/")
         default_port = self.port == (443 if parts.scheme == "https" else 80)
         netloc = f"[{self.host}]" if ":" in self.host else self.host

@@ -9,6 +9,7 @@ pseudonymisation), never at the text itself.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import time
 import uuid
@@ -112,7 +113,7 @@ def fresh(pipeline: Pipeline, memo: dict[str, list[PhiSpan]] | None = None) -> t
     steps = []
     for step in pipeline.steps:
         if isinstance(step.scanner, PhiScanner):
-            scanner = replace(step.scanner)
+            scanner = copy.copy(step.scanner)  # not replace(): that would make a vault only to drop it
             object.__setattr__(scanner, "_vault", vault)  # one vault per request, shared (frozen dataclass)
             object.__setattr__(scanner, "_memo", memo)
             step = replace(step, scanner=scanner)

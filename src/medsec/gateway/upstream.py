@@ -148,7 +148,8 @@ class Upstream:
     def _http1(self) -> http1.Pool:
         if self._pool is None:
             c = self.config
-            self._pool = http1.Pool(c.url, self._headers(), c.timeout_s, c.connect_timeout_s)
+            tls = httpx.create_ssl_context() if c.url.startswith("https:") else None  # httpx's trust store
+            self._pool = http1.Pool(c.url, self._headers(), c.timeout_s, c.connect_timeout_s, ssl_context=tls)
         return self._pool
 
     async def aclose(self) -> None:
