@@ -162,3 +162,31 @@ def test_a_writer_killed_mid_write_leaves_a_log_that_verifies(tmp_path: Path) ->
     result = verify(log)
     assert result.ok, result.problems[:3]
     assert result.records > 20 and result.last_good == result.rows
+
+
+BOUNDED_WRITER = """
+import sys
+from medsec.gateway.audit import AuditLog, AuditRecord, utc_now
+log = AuditLog(sys.argv[1], sys.argv[2].encode(), checkpoint_every=5)
+for i in range(300):
+    log.append([AuditRecord(request_id=f"{sys.argv[3]}-{i}-{j}", time=utc_now(), principal="p",
+                            policy="balanced", policy_version="v", status=200, outcome="allowed")
+                for j in range(1 + i % 3)])
+log.close()
+"""
+
+
+def test_writer_processes_share_one_chain(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"  # as gateway worker processes would, each with its connection
+    AuditLog(url, KEY).close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", BOUNDED_WRITER, url, AUDIT_KEY, str(n)], env=env)
+        for n in range(3)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    log = AuditLog(url, KEY)
+    result = verify(log)
+    log.close()
+    assert result.ok, result.problems[:3]
+    assert result.records == 3 * sum(1 + i % 3 for i in range(300))
