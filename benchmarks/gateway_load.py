@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import importlib.util
 import json
 import os
 import platform
@@ -328,7 +329,8 @@ def main() -> None:
             "processor": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(),
             "gateway_workers": 1,
-            "event_loop": _loadgen.loop_name(),
+            "event_loop": _loadgen.loop_name(),  # the driver's; uvicorn picks uvloop and httptools too
+            "gateway_http_parser": "httptools" if importlib.util.find_spec("httptools") else "h11",
             "load_average_1m_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
             "note": "driver, gateway and mock share the machine's cores (see each run's cpu)",
         },  # fmt: skip
