@@ -247,3 +247,23 @@ async def test_https_verifies_the_certificate_and_sends_the_host(tmp_path: Path)
             writer.close()
         listener.close()
     assert f"host: localhost:{port}\r\n" in server.requests[0].decode()
+
+
+async def test_an_answer_left_unread_closes_its_connection_at_once() -> None:
+    async def unfinished(writer: asyncio.StreamWriter, _head: bytes) -> bool:
+        writer.write(chunked(b"data: [DONE]\n\n")[:-5])  # the last chunk never comes
+        await writer.drain()
+        await asyncio.sleep(5)
+        return True
+
+    async with serve([unfinished, sized(b"next")]) as (server, url):
+        pool = http1.Pool(url)
+        response = await pool.open("POST", "x", b"{}")
+        async for line in response.iter_lines():
+            if line == "data: [DONE]":
+                break
+        response.close()
+        assert not pool._idle and response._conn is None
+        assert (await pool.request("POST", "x", b"{}")).body == b"next"
+        pool.close()
+    assert server.connections == 2

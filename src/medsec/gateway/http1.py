@@ -134,7 +134,6 @@ class Response:
             if self.body:
                 yield self.body
             return
-        self._conn = None
         keep = self.headers.get("connection", "").lower() != "close"
         try:
             if self.status in (204, 304) or 100 <= self.status < 200:
@@ -150,8 +149,10 @@ class Response:
                 async for part in _until_close(conn, self._timeout):
                     yield part
         except BaseException:
+            self._conn = None
             conn.close()
             raise
+        self._conn = None
         pool.release(conn, keep)
 
     async def aread(self) -> bytes:
@@ -172,7 +173,7 @@ class Response:
             yield pending.rstrip(b"\r").decode("utf-8", "replace")
 
     def close(self) -> None:
-        """Drop the connection of an answer not read to its end."""
+        """Drop the connection of an answer not read to its end (a no-op once it was)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
