@@ -162,7 +162,7 @@ async def test_faults_raise_the_client_errors() -> None:
         return await reset(writer, head)
 
     async with serve([never, reset, half, b"NOT HTTP\r\n\r\n"]) as (_, url):
-        pool = http1.Pool(url, timeout_s=0.2)
+        pool = http1.Pool(url, timeout_s=1.0)
         with pytest.raises(http1.ReadTimeoutError):
             await pool.request("POST", "x", b"{}")
         for _ in range(3):
@@ -188,7 +188,7 @@ async def test_the_upstream_maps_client_failures_to_gateway_errors() -> None:
 
     error = b'{"error": {"type": "server_error", "message": "secret detail"}}'
     async with serve([_completion("hi"), slow, sized(error, 500), reset]) as (_, url):
-        upstream = Upstream(UpstreamConfig(url=url, timeout_s=0.2, retries=0))
+        upstream = Upstream(UpstreamConfig(url=url, timeout_s=1.0, retries=0))
         assert upstream.raw
         assert (await upstream.complete({"messages": []}))["choices"][0]["message"]["content"] == "hi"
         failures = []
