@@ -128,14 +128,16 @@ async def one_run(port: int, path: str, headers: dict[str, str], concurrency: in
     """One bounded run, with the CPU each process spent: seconds, share of the machine, ms per request."""
     body = json.dumps({"model": "mock", "messages": [{"role": "user", "content": PROMPT}]}).encode()
     raw = _loadgen.request_bytes(port, path, body, headers)
-    before = _cpu(pids)
+    before, busy = _cpu(pids), _loadgen.machine_busy_seconds()
     run = await _loadgen.drive(port, raw, concurrency, REQUESTS, MAX_S, _loadgen.finish_reason)
-    after = _cpu(pids)
+    after, busy_after = _cpu(pids), _loadgen.machine_busy_seconds()
     row = summary(run) | {"sent": run["sent"]}
     capacity, n = run["wall_s"] * (os.cpu_count() or 1), max(1, row["requests"])
     spent = {"driver": run["cpu_s"]} | {
         k: (after[k] - b if b is not None and after[k] is not None else None) for k, b in before.items()
     }
+    if busy is not None and busy_after is not None:  # whatever else ran on the machine meanwhile
+        spent["other_processes"] = max(0.0, busy_after - busy - sum(v for v in spent.values() if v))
     row["cpu"] = {
         name: {"seconds": round(s, 3), "machine_share": round(s / capacity, 3),
                "ms_per_request": round(s / n * 1000, 3)}
@@ -307,7 +309,8 @@ def main() -> None:
         "note": (
             "gateway finish_reasons show whether the guard let the mock's fixed answer through; cpu: "
             "seconds each process spent during the run, its share of the machine (all cores) and ms per "
-            "request, for the load driver (this process), the mock upstream and the gateway"
+            "request, for the load driver (this process), the mock upstream, the gateway and all other "
+            "processes together (from /proc/stat: the machine is shared)"
         ),
         "bounds": {"requests_per_run": REQUESTS, "max_s_per_run": MAX_S},
         "target": {
