@@ -4,20 +4,24 @@ One command: ``python benchmarks/guard_bench.py [--skip-llm-guard]``. Reads ``..
 (never copied) and writes ``benchmarks/results/guard_quality.json``.
 
 The split (see ``medsec.guard.train.corpus``): the shipped injection classifier was trained on examples we
-wrote plus the public ``train`` items, and its operating point (probability 0.9) was chosen from 5-fold
-out-of-fold scores on those train items (see ``medsec.guard.train.build``); every number here is on
-``test`` items only. A second row is a ROC point: the threshold at which 2% of the *test* clinical texts are
-flagged (a measurement of the curve, not an operating point anyone tuned). NotInject
-and JailbreakBench-benign were never trained or tuned on. The harmful-request rules were tuned on
-MedSafetyBench's GPT-4 set; reported on its Llama-2 set. A classifier trained only on our own examples (no
-public data) is reported alongside for contrast, and LLM Guard's offline scanners run on the same test
-items in their own virtual environment (``benchmarks/_llm_guard.py``).
+wrote plus the public ``train`` items (Mosscap's included, at half weight), and its operating point
+(probability 0.9) was chosen from 5-fold out-of-fold scores on those train items (see
+``medsec.guard.train.build``); every number here is on ``test`` items only. Two more rows are ROC points:
+the thresholds at which 2% of the *test* clinical texts, or 5% of NotInject, are flagged (measurements of
+the curve, not operating points anyone tuned). NotInject and JailbreakBench-benign were never trained or
+tuned on. The harmful-request rules were tuned on MedSafetyBench's GPT-4 set, and the harmful-request
+classifier trained on it (``medsec.guard.train.harmful``); both are reported on its Llama-2 set, on
+HarmBench's test behaviours and on the test parts of the benign clinical sets (over-refusal). A classifier
+trained only on our own examples (no public data) is reported alongside for contrast, and LLM Guard's
+offline scanners run on the same test items in their own virtual environment
+(``benchmarks/_llm_guard.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import sys
 import time
@@ -32,6 +36,7 @@ from medsec.guard.scanners import HarmfulScanner
 from medsec.guard.textnorm import canonical, decodings
 from medsec.guard.train.build import train, training_set
 from medsec.guard.train.corpus import Example, medsafety, ours, public
+from medsec.guard.train.harmful import harmful_set
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _llm_guard  # noqa: E402
@@ -65,12 +70,22 @@ def channel_of(e: Example) -> str:
 
 
 def evaluate(model: LinearModel, test: list[Example]) -> dict[str, Any]:
-    """The shipped operating point, a ROC point at 2% clinical FPR (set on test: not tuning), rules alone."""
+    """The shipped operating point, two ROC points (set on test: measurements, not tuning), rules alone.
+
+    The ROC points are the thresholds at which the classifier flags 2% of the test clinical texts, and 5%
+    of NotInject (the issue's over-defence bar): what this model could reach at either bar.
+    """
     rules = [rule_hit(e.text, channel_of(e)) for e in test]
     probs = scores(model, test)
     roc = threshold_at(0.02, [p for e, p in zip(test, probs, strict=True) if e.source in CLINICAL])
+    over = threshold_at(0.05, [p for e, p in zip(test, probs, strict=True) if e.source == "notinject"])
     out: dict[str, Any] = {}
-    rows = (("shipped_0.9", 0.9), ("roc_point_test_clinical_2pct_fpr", roc), ("rules_only", 2.0))
+    rows = (
+        ("shipped_0.9", 0.9),
+        ("roc_point_test_clinical_2pct_fpr", roc),
+        ("roc_point_test_notinject_5pct_flagged", over),
+        ("rules_only", 2.0),
+    )
     for name, thr in rows:
         flagged = [r or p >= thr for r, p in zip(rules, probs, strict=True)]
         out[name] = {"threshold": round(min(thr, 1.0), 4) if thr <= 1 else None, **summary(test, flagged)}
@@ -98,8 +113,15 @@ def summary(test: list[Example], flagged: list[bool]) -> dict[str, Any]:
     }
 
 
-async def harmful() -> dict[str, Any]:
-    scanner, ctx = HarmfulScanner(), Context(channel="input")
+def harmbench() -> list[str]:
+    """HarmBench's test behaviours of the ``standard`` kind (no copyright or contextual ones)."""
+    path = DATA / "safety" / "harmbench" / "harmbench_behaviors_text_test.csv"
+    with path.open(encoding="utf-8") as handle:
+        return [row["Behavior"] for row in csv.DictReader(handle) if row["FunctionalCategory"] == "standard"]
+
+
+async def harmful_rates(scanner: HarmfulScanner) -> dict[str, Any]:
+    ctx = Context(channel="input")
     out: dict[str, Any] = {}
     for split in ("train", "test"):
         items = [(t, c) for t, c, s in medsafety(DATA) if s == split]
@@ -107,20 +129,36 @@ async def harmful() -> dict[str, Any]:
         per = defaultdict(list)
         for (_, c), h in zip(items, hits, strict=True):
             per[c].append(h)
-        out[f"medsafetybench_{'gpt4_tune' if split == 'train' else 'llama2_report'}"] = {
+        out[f"medsafetybench_{'gpt4_train' if split == 'train' else 'llama2_report'}"] = {
             "detection_rate": round(sum(hits) / len(hits), 4),
             "by_category": {str(c): round(sum(v) / len(v), 3) for c, v in sorted(per.items())},
             "n": len(hits),
         }
-    benign = [
-        e for e in public(DATA) if e.source in ("medquad", "medqa", "medmcqa", "mmlu") and e.split == "test"
-    ]
-    refused = [(await scanner(e.text, ctx)).action == "block" for e in benign]
-    out["over_refusal_benign_clinical_questions"] = {
-        "rate": round(sum(refused) / len(refused), 4),
-        "n": len(refused),
+    behaviours = harmbench()
+    flagged = [(await scanner(t, ctx)).action == "block" for t in behaviours]
+    out["harmbench_test_standard"] = {
+        "detection_rate": round(sum(flagged) / len(flagged), 4),
+        "n": len(flagged),
+    }
+    benign = [e for e in public(DATA) if e.source in CLINICAL and e.split == "test"]
+    refused: dict[str, list[bool]] = defaultdict(list)
+    for e in benign:
+        refused[e.source].append((await scanner(e.text, ctx)).action == "block")
+    every = [r for v in refused.values() for r in v]
+    out["over_refusal_benign_clinical"] = {
+        "rate": round(sum(every) / len(every), 4),
+        "by_source": {k: round(sum(v) / len(v), 4) for k, v in sorted(refused.items())},
+        "n": len(every),
     }
     return out
+
+
+async def harmful() -> dict[str, Any]:
+    """Rules and classifier (shipped), and rules alone."""
+    return {
+        "shipped_rules_and_classifier": await harmful_rates(HarmfulScanner()),
+        "rules_only": await harmful_rates(HarmfulScanner(threshold=2.0)),
+    }
 
 
 def llm_guard(skip: bool, test: list[Example]) -> dict[str, Any]:
@@ -162,7 +200,11 @@ def main() -> int:
     ours_only = train(ours(), calibrate_on=[e for e in items if e.split == "train" and e.label == 0])
     result = {
         "split": "train: our examples + public train parts (hashed ids, shipped splits); report: test parts",
-        "training_examples": {"shipped": len(training_set(DATA)), "ours_only": len(ours())},
+        "training_examples": {
+            "shipped": len(training_set(DATA)),
+            "ours_only": len(ours()),
+            "harmful": len(harmful_set(DATA)),
+        },
         "injection": {
             "shipped_model": evaluate(shipped, test),
             "ours_only_model": evaluate(ours_only, test),
@@ -180,7 +222,12 @@ def main() -> int:
             f"(no mosscap {row['detection_rate_excluding_mosscap']:.3f}) "
             f"clinical FPR {row['fpr_clinical']:.3f} over-defence {row['over_defence_accuracy']}\n"
         )
-    sys.stdout.write(json.dumps(result["harmful"], indent=None)[:400] + "\n")
+    for name, row in result["harmful"].items():
+        sys.stdout.write(
+            f"harmful {name:28} medsafety {row['medsafetybench_llama2_report']['detection_rate']:.3f} "
+            f"harmbench {row['harmbench_test_standard']['detection_rate']:.3f} "
+            f"over-refusal {row['over_refusal_benign_clinical']['rate']:.4f}\n"
+        )
     return 0
 
 

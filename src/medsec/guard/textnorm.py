@@ -14,6 +14,7 @@ import binascii
 import codecs
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from medsec.phi.normalize import normalize
 
@@ -44,18 +45,31 @@ def _join_spaced(match: re.Match[str]) -> str:
 def canonical(text: str) -> str:
     """Fold ``text`` to the canonical form rules and the classifier see.
 
+    Texts up to ``_CACHED_CHARS`` long are remembered (the last ``_CACHED_TEXTS`` of them), so scanners
+    that read the same text one after the other fold it once.
+
     Args:
         text: Any string.
 
     Returns:
         Lower-case ASCII-folded text with leetspeak and spaced-out letters undone.
     """
+    return _canonical_cached(text) if len(text) <= _CACHED_CHARS else _canonical(text)
+
+
+_CACHED_CHARS, _CACHED_TEXTS = 16_384, 64
+
+
+def _canonical(text: str) -> str:
     folded, _ = normalize(text.lower())
     folded = folded.lower()
     if any(c in folded for c in "013457@$!"):
         folded = _LEET_WORD.sub(_unleet, folded)
     folded = _SPACED.sub(_join_spaced, folded)
     return _SPACES.sub(" ", folded).strip()
+
+
+_canonical_cached = lru_cache(maxsize=_CACHED_TEXTS)(_canonical)
 
 
 def _readable(raw: bytes) -> str | None:

@@ -12,10 +12,11 @@ from medsec.guard.textnorm import canonical, decodings
 from medsec.types import Finding
 
 RULES = "injection_rules.yaml"
+_RULES_PATH = str(data_path(RULES))
 # words any injection the rules catch contains; ROT13 and reversed text are rescanned only when they appear
 _PREFILTER = re.compile(
     r"ignore|disregard|forget|instruction|prompt|password|mode|you are|pretend|system|inst\]|im_start"
-    r"|assistant"
+    r"|assistant|secret|passcode|passphrase|code word|magic word|rules|told|programmed"
 )
 _ALL: frozenset[Channel] = frozenset({"input", "context", "tool_call", "output"})
 
@@ -26,7 +27,7 @@ def _findings(
     canon = canonical(text)
     found = [
         Finding(label=f"injection.{prefix}{rule.id}", score=rule.score, detail="rule")
-        for rule, _ in match(load_rules(str(data_path(RULES))), canon, channel)
+        for rule, _ in match(load_rules(_RULES_PATH), canon, channel)
     ]
     if threshold <= 1.0:
         score = load_model(model).score(canon)

