@@ -3,10 +3,12 @@
 One command: ``python benchmarks/guard_latency.py``. A request is a 2 KB prompt (input), three retrieved
 passages (context) and a 1 KB answer (output), scanned by the shipped ``balanced`` policy; the script
 reports p50/p95/p99 over many requests (pinned to one CPU where the OS allows), the cost of each scanner
-on the same texts, and writes ``benchmarks/results/guard_latency.json``. No neural model is loaded.
-LLM Guard's offline scanners (InvisibleText, Secrets, BanSubstrings, Regex; its PromptInjection model needs
-a Hugging Face download) run on the same five texts per request in their own virtual environment, pinned
-to the same core (``benchmarks/_llm_guard.py``; ``--skip-llm-guard`` skips them).
+on the same texts, and writes ``benchmarks/results/guard_latency.json``. Each request's texts carry its
+number, so no cache of whole texts (the guard remembers recent canonical forms) is hit across requests.
+No neural model is loaded. LLM Guard's offline scanners (InvisibleText, Secrets, BanSubstrings, Regex;
+its PromptInjection model needs a Hugging Face download) run on the same five texts per request in their
+own virtual environment, pinned to the same core (``benchmarks/_llm_guard.py``; ``--skip-llm-guard``
+skips them).
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ def texts() -> tuple[str, list[str], str]:
     return prompt, passages, answer
 
 
+def unique(i: int, prompt: str, passages: list[str], answer: str) -> tuple[str, list[str], str]:
+    """The request's texts with the request number in each, so that no cache of whole texts is hit."""
+    return f"{prompt} Ref {i}.", [f"{p} Ref {i}." for p in passages], f"{answer} Ref {i}."
+
+
 async def one_request(pipeline: Any, prompt: str, passages: list[str], answer: str) -> None:
     ctx = Context(
         user=f"u{time.perf_counter_ns()}",
@@ -93,9 +100,10 @@ async def per_scanner(pipeline: Any, prompt: str, passages: list[str], answer: s
     for step in pipeline.steps:
         runs = [(c, t) for c, t in work if step.runs_on(c)]
         start = time.perf_counter()
-        for _ in range(50):
+        for i in range(50):
             for channel, text in runs:
-                await step.scanner(text, ctx.model_copy(update={"channel": channel, "user": str(_)}))
+                text = f"{text} Ref {i}."  # a new text each time, as in one_request
+                await step.scanner(text, ctx.model_copy(update={"channel": channel, "user": str(i)}))
         out[step.name] = round((time.perf_counter() - start) / 50 * 1000, 3)
     return out
 
@@ -103,12 +111,13 @@ async def per_scanner(pipeline: Any, prompt: str, passages: list[str], answer: s
 async def run() -> dict[str, Any]:
     pipeline = load_policy("balanced")
     prompt, passages, answer = texts()
-    for _ in range(20):
-        await one_request(pipeline, prompt, passages, answer)
+    for i in range(20):
+        await one_request(pipeline, *unique(-i, prompt, passages, answer))
     samples = []
-    for _ in range(N):
+    for i in range(N):
+        texts_i = unique(i, prompt, passages, answer)
         start = time.perf_counter()
-        await one_request(pipeline, prompt, passages, answer)
+        await one_request(pipeline, *texts_i)
         samples.append((time.perf_counter() - start) * 1000)
     return {
         "policy": "balanced",
