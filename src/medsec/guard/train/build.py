@@ -41,7 +41,7 @@ OURS_FPR = 0.005
 public train parts barely cover). This and ``GENERAL_FPR`` were 1% and 5% until the benign trigger-word
 prompts of ``tests/guard/test_classifier.py`` (written by us, never trained on) were flagged one time in
 eight."""
-L2 = 2e-6
+L2 = 1e-6
 CLINICAL = ("medquad", "pubmedqa", "medqa", "medmcqa", "mmlu")
 GENERAL = ("wildguard", "deepset")
 CLINICAL_FPR, GENERAL_FPR = 0.015, 0.03
@@ -100,7 +100,7 @@ def example_weights(examples: Sequence[Example]) -> list[float]:
     ]
 
 
-def fit_arrays(examples: Sequence[Example], iters: int = 300) -> tuple[Any, float]:
+def fit_arrays(examples: Sequence[Example], iters: int = 300, l2: float = L2) -> tuple[Any, float]:
     """Class-weighted L2 logistic regression over the windows of ``examples`` by full-batch Adam."""
     import numpy as np
 
@@ -115,7 +115,7 @@ def fit_arrays(examples: Sequence[Example], iters: int = 300) -> tuple[Any, floa
     for t in range(1, iters + 1):
         p = 1 / (1 + np.exp(-np.clip(rows.logits(w, b), -30, 30)))
         g = (p - labels) * weight
-        gw = np.bincount(rows.cols, weights=g[rows.row] * rows.vals, minlength=BUCKETS) + L2 * w
+        gw = np.bincount(rows.cols, weights=g[rows.row] * rows.vals, minlength=BUCKETS) + l2 * w
         gb = float(g.sum())
         m, v = 0.9 * m + 0.1 * gw, 0.999 * v + 0.001 * gw * gw
         mb, vb = 0.9 * mb + 0.1 * gb, 0.999 * vb + 0.001 * gb * gb
@@ -130,12 +130,12 @@ def fold_of(e: Example, k: int = 5) -> int:
     return int(hashlib.sha256(f"fold:{e.source}:{e.id}".encode()).hexdigest(), 16) % k
 
 
-def out_of_fold(examples: Sequence[Example], k: int = 5) -> list[float]:
+def out_of_fold(examples: Sequence[Example], k: int = 5, l2: float = L2) -> list[float]:
     """Each example's score from a model trained on the other ``k - 1`` folds."""
     scores = [0.0] * len(examples)
     folds = [fold_of(e, k) for e in examples]
     for fold in range(k):
-        w, b = fit_arrays([e for e, f in zip(examples, folds, strict=True) if f != fold])
+        w, b = fit_arrays([e for e, f in zip(examples, folds, strict=True) if f != fold], l2=l2)
         held = [i for i, f in enumerate(folds) if f == fold]
         for i, s in zip(held, Rows([examples[i] for i in held], True).best(w, b), strict=True):
             scores[i] = float(s)
@@ -179,11 +179,12 @@ def train(
     calibrate_on: Sequence[Example] | None = None,
     general_fpr: float = GENERAL_FPR,
     ours_fpr: float = OURS_FPR,
+    l2: float = L2,
 ) -> LinearModel:
     """Fit on ``examples``; calibrate on out-of-fold scores, or on ``calibrate_on`` (never trained on)."""
-    w, b = fit_arrays(examples)
+    w, b = fit_arrays(examples, l2=l2)
     if calibrate_on is None:
-        threshold = operating_point(examples, out_of_fold(examples), general_fpr, ours_fpr)
+        threshold = operating_point(examples, out_of_fold(examples, l2=l2), general_fpr, ours_fpr)
     else:
         scores = [float(s) for s in Rows(calibrate_on, True).best(w, b)]
         threshold = operating_point(calibrate_on, scores, general_fpr, ours_fpr)

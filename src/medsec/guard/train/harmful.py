@@ -23,11 +23,13 @@ from medsec.guard.train.corpus import Example, medsafety, ours, public
 
 EXAMPLES = "harmful_examples.yaml"
 MODEL = "harmful_model.json"
+L2 = 2e-6
+"""L2 penalty: not tuned for this model (the injection model's value when this one was built)."""
 GENERAL_FPR = 0.05
 """WildGuard's benign prompts: general requests, some edgy, that a clinical assistant's users rarely send."""
 OURS_FPR = 0.05
-"""Our benign look-alikes are few (about a hundred) and written to sit next to harmful requests on the same
-topic: at a 1% budget one sentence would set the threshold."""
+"""Our benign look-alikes (a few hundred, most from templates) are written to sit next to harmful requests on
+the same topic: at a 1% budget a handful of them would set the threshold."""
 NEGATIVE_SOURCES = ("medquad", "pubmedqa", "medqa", "medmcqa", "mmlu", "wildguard")
 
 
@@ -51,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=str(data_path(MODEL)))
     args = parser.parse_args(argv)
     examples = harmful_set(args.data)
-    model = train(examples, general_fpr=GENERAL_FPR, ours_fpr=OURS_FPR)
+    model = train(examples, general_fpr=GENERAL_FPR, ours_fpr=OURS_FPR, l2=L2)
     Path(args.out).write_text(model.to_json() + "\n", encoding="utf-8")
     sys.stderr.write(f"trained on {len(examples)} examples, {len(model.weights)} weights -> {args.out}\n")
     return 0
