@@ -2,9 +2,10 @@
 
 Both sit on bare ``asyncio.Protocol`` objects (on uvloop when it is installed) and do as little as an
 HTTP exchange allows, so that on a small machine most of the CPU is left to the process being measured:
-the client sends one pre-encoded request per connection at a time and reads ``content-length`` framed
-answers; the mock answers ``POST …/chat/completions`` with one pre-encoded ``chat.completion`` after a
-fixed latency (``loop.call_later``, no task per request) and ``GET …/healthz`` at once. Loopback only.
+the client sends pre-encoded requests, one per connection at a time, and reads ``content-length`` framed
+answers; the mock answers ``POST …/chat/completions`` with pre-encoded ``chat.completion`` bodies (101
+texts in turn) after a fixed latency (``loop.call_later``, no task per request) and ``GET …/healthz`` at
+once. Texts vary so that no cache of recent texts in the guard answers for the benchmark. Loopback only.
 
 :func:`cpu_seconds` reads a process's CPU time from ``/proc`` (None elsewhere), so a benchmark can say how
 much of the machine the driver and the mock took.
@@ -19,7 +20,7 @@ import multiprocessing as mp
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar, cast
 
@@ -134,13 +135,13 @@ def request_bytes(port: int, path: str, body: bytes, headers: dict[str, str] | N
 
 async def drive(
     port: int,
-    raw: bytes,
+    raws: Sequence[bytes],
     concurrency: int,
     requests: int,
     max_s: float,
     check: Callable[[int, bytes], str] | None = None,
 ) -> dict[str, Any]:
-    """Send ``requests`` copies of ``raw`` over ``concurrency`` connections (or until ``max_s``).
+    """Send ``requests`` requests, ``raws`` in turn, over ``concurrency`` connections (or until ``max_s``).
 
     Each connection is warmed by one request first (not counted). Returns the latencies in seconds, the
     wall seconds, the requests sent (warm-ups included), the errors, a count of ``check(status, body)``
@@ -151,7 +152,7 @@ async def drive(
     for _ in range(concurrency):
         _, proto = await loop.create_connection(_Client, "127.0.0.1", port)
         conns.append(proto)
-    await asyncio.gather(*(c.send(raw) for c in conns))
+    await asyncio.gather(*(c.send(raws[i % len(raws)]) for i, c in enumerate(conns)))
     sent = concurrency
     latencies: list[float] = []
     labels: dict[str, int] = {}
@@ -164,6 +165,7 @@ async def drive(
         while remaining > 0 and time.perf_counter() < deadline:
             remaining -= 1
             sent += 1
+            raw = raws[sent % len(raws)]
             start = time.perf_counter()
             try:
                 status, body = await conn.send(raw)
@@ -203,25 +205,31 @@ def _answer(status: int, payload: Any) -> bytes:
     return head.encode() + body
 
 
-COMPLETION = _answer(
-    200,
-    {
-        "id": "chatcmpl-mock",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "mock",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": 40, "completion_tokens": 32, "total_tokens": 72},
-    },
-)
+def _completion(text: str) -> bytes:
+    message = {"role": "assistant", "content": text}
+    return _answer(
+        200,
+        {
+            "id": "chatcmpl-mock",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "mock",
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 40, "completion_tokens": 32, "total_tokens": 72},
+        },
+    )
+
+
+COMPLETIONS = tuple(_completion(f"{ANSWER} Review again in {h} hours.") for h in range(2, 103))
+"""The mock's answers, in turn: more distinct texts than a scanner's cache of recent texts holds."""
 HEALTHY = _answer(200, {"status": "ok"})
 MISSING = _answer(404, {"error": {"type": "not_found", "message": "unknown route"}})
 
 
 class _Mock(asyncio.Protocol):
     """One upstream connection: answers in request order, each completion after the fixed latency."""
+
+    served = 0  # across connections: which of COMPLETIONS comes next
 
     def __init__(self, latency_s: float) -> None:
         self.latency_s = latency_s
@@ -247,7 +255,9 @@ class _Mock(asyncio.Protocol):
             slot: list[bytes] = []
             self.queue.append(slot)
             if head.startswith(b"post ") and target.endswith(b"/chat/completions"):
-                asyncio.get_running_loop().call_later(self.latency_s, self._ready, slot, COMPLETION)
+                answer = COMPLETIONS[_Mock.served % len(COMPLETIONS)]
+                _Mock.served += 1
+                asyncio.get_running_loop().call_later(self.latency_s, self._ready, slot, answer)
             else:
                 self._ready(slot, HEALTHY if target.endswith(b"/healthz") else MISSING)
 

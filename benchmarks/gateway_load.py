@@ -4,7 +4,8 @@ One command: ``python benchmarks/gateway_load.py``. A mock upstream with a fixed
 (``_loadgen.py``: a bare asyncio protocol answering one pre-encoded completion) runs in its own process;
 the gateway runs as a real ``serve`` process (uvicorn, one worker) in front of it with the ``balanced``
 policy (its per-user request budget lifted), an API key and a SQLite audit log. The load driver is this
-process: raw HTTP/1.1 keep-alive connections, one request in flight on each (on uvloop when installed).
+process: raw HTTP/1.1 keep-alive connections, one request in flight on each (on uvloop when installed);
+prompts and the mock's answers vary, so no cache of recent texts in the guard answers for the gateway.
 At each concurrency the driver sends the same request straight to the mock and through the gateway; the
 added latency is the difference of the percentiles. Each run records the CPU seconds the driver, the
 mock and the gateway spent (from ``/proc``), so the reader sees what the gateway had of the machine; the
@@ -61,6 +62,13 @@ PROMPT = (
     "Patient on ceftriaxone and azithromycin for pneumonia; creatinine rose from 1.1 to 1.9 mg/dL. "
     "What analgesic is appropriate now, and at what dose?"
 )
+
+
+BODIES = [
+    json.dumps({"model": "mock", "messages": [{"role": "user", "content": f"{PROMPT} {case}"}]}).encode()
+    for case in (f"Weight {45 + i % 80} kg, day {1 + i // 80} of therapy." for i in range(2400))
+]
+"""Requests in turn: a new text each time (the guard keeps a cache of recent texts; real prompts differ)."""
 
 
 def free_port() -> int:
@@ -126,10 +134,9 @@ def _cpu(pids: dict[str, int | None]) -> dict[str, float | None]:
 async def one_run(port: int, path: str, headers: dict[str, str], concurrency: int,
                   pids: dict[str, int | None]) -> dict[str, Any]:  # fmt: skip
     """One bounded run, with the CPU each process spent: seconds, share of the machine, ms per request."""
-    body = json.dumps({"model": "mock", "messages": [{"role": "user", "content": PROMPT}]}).encode()
-    raw = _loadgen.request_bytes(port, path, body, headers)
+    raws = [_loadgen.request_bytes(port, path, body, headers) for body in BODIES]
     before, busy = _cpu(pids), _loadgen.machine_busy_seconds()
-    run = await _loadgen.drive(port, raw, concurrency, REQUESTS, MAX_S, _loadgen.finish_reason)
+    run = await _loadgen.drive(port, raws, concurrency, REQUESTS, MAX_S, _loadgen.finish_reason)
     after, busy_after = _cpu(pids), _loadgen.machine_busy_seconds()
     row = summary(run) | {"sent": run["sent"]}
     capacity, n = run["wall_s"] * (os.cpu_count() or 1), max(1, row["requests"])
