@@ -3,10 +3,13 @@
 One command: ``python benchmarks/guard_bench.py [--skip-llm-guard]``. Reads ``../shared/data`` by path
 (never copied) and writes ``benchmarks/results/guard_quality.json``.
 
-The split (see ``medsec.guard.train.corpus``): the shipped injection classifier was trained on examples we
-wrote plus the public ``train`` items (Mosscap's included, at half weight), and its operating point
-(probability 0.9) was chosen from 5-fold out-of-fold scores on those train items (see
-``medsec.guard.train.build``); every number here is on ``test`` items only. Two more rows are ROC points:
+The split (see ``medsec.guard.train.corpus``): the shipped injection classifier is two linear models, both
+trained on examples we wrote plus public ``train`` items: one for instruction override, jailbreaks and
+indirect injection (every train item but Mosscap's), one for secret and system-prompt extraction
+(Mosscap's train part, our examples, every benign train item); a text's score is the higher of their
+probabilities. Their two thresholds (each read as probability 0.9) were chosen together from 5-fold
+out-of-fold scores on the train items (see ``medsec.guard.train.build``); every number here is on
+``test`` items only. Two more rows are ROC points:
 the thresholds at which 2% of the *test* clinical texts, or 5% of NotInject, are flagged (measurements of
 the curve, not operating points anyone tuned). NotInject and JailbreakBench-benign were never trained or
 tuned on. The harmful-request rules were tuned on MedSafetyBench's GPT-4 set, and the harmful-request
@@ -29,7 +32,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from medsec.guard.classifier import LinearModel, load_model
+from medsec.guard.classifier import Model, load_model
 from medsec.guard.rules import data_path, load_rules, match
 from medsec.guard.scanner import Context
 from medsec.guard.scanners import HarmfulScanner
@@ -56,7 +59,7 @@ def rule_hit(text: str, channel: str) -> bool:
     return any(match(RULES, canonical(d), channel) for _, d in decodings(text))  # type: ignore[arg-type]
 
 
-def scores(model: LinearModel, examples: list[Example]) -> list[float]:
+def scores(model: Model, examples: list[Example]) -> list[float]:
     return [model.score(canonical(e.text)) for e in examples]
 
 
@@ -69,7 +72,7 @@ def channel_of(e: Example) -> str:
     return "context" if e.source.startswith("bipia") or e.source == "pubmedqa" else "input"
 
 
-def evaluate(model: LinearModel, test: list[Example]) -> dict[str, Any]:
+def evaluate(model: Model, test: list[Example]) -> dict[str, Any]:
     """The shipped operating point, two ROC points (set on test: measurements, not tuning), rules alone.
 
     The ROC points are the thresholds at which the classifier flags 2% of the test clinical texts, and 5%

@@ -9,6 +9,11 @@ highest window's: an instruction buried in a long passage is not diluted by the 
 sums are cached, n-gram hashes continue each other's CRC, and window sums come from prefix sums, so
 scoring is linear in the text's length.
 
+A :class:`MaxModel` holds several such models, each calibrated so that its own operating point reads as
+probability 0.9, and scores a text by the highest of their probabilities (the shipped injection model: one
+member for instruction override, jailbreaks and indirect injection, one for secret and system-prompt
+extraction).
+
 Weights are trained at build time by :mod:`medsec.guard.train.build` and shipped as a small JSON file.
 """
 
@@ -23,12 +28,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from medsec.errors import ConfigError
 
 _TOKEN = re.compile(r"[a-z]+|\d+|[^\sa-z\d]")
 DEFAULT_MODEL = "injection_model.json"
 FORMAT = "medsec-linear-2"
+MAX_FORMAT = "medsec-linear-max-1"
 _CACHE_LIMIT = 1 << 16
 _START_CRC, _START_PAIR_CRC = zlib.crc32(b"<s>"), zlib.crc32(b"<s> <s>")
 
@@ -134,14 +141,22 @@ class LinearModel:
             for a, b in spans(len(words), self.window, self.stride)
         ]
 
+    def probability(self, words: Sequence[str]) -> float:
+        """Probability in [0, 1] that tokenised text belongs to the positive class (highest window)."""
+        best = max(self.logits(words))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best))))
+
     def score(self, canonical_text: str) -> float:
         """Probability in [0, 1] that the text belongs to the positive class (highest window)."""
-        best = max(self.logits(tokens(canonical_text)))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best))))
+        return self.probability(tokens(canonical_text))
 
     def to_json(self) -> str:
         """The model as compact JSON (weights rounded to 4 decimals)."""
-        data = {
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model as a JSON-ready dict (weights rounded to 4 decimals)."""
+        return {
             "format": FORMAT,
             "buckets": self.buckets,
             "window": self.window,
@@ -150,7 +165,6 @@ class LinearModel:
             "bias": round(self.bias, 6),
             "weights": {str(k): round(v, 4) for k, v in sorted(self.weights.items()) if round(v, 4)},
         }
-        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str, where: str = "model") -> LinearModel:
@@ -160,7 +174,18 @@ class LinearModel:
             ConfigError: When the JSON is not a model of this format.
         """
         try:
-            data = json.loads(text)
+            return cls.from_dict(json.loads(text))
+        except ValueError:
+            raise ConfigError(f"{where}: not a medsec linear model (format {FORMAT})") from None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LinearModel:
+        """Read a model from :meth:`to_dict`'s dict.
+
+        Raises:
+            ValueError: When the dict is not a model of this format.
+        """
+        try:
             if data.get("format") != FORMAT:
                 raise ValueError("unknown format")
             weights = {int(k): float(v) for k, v in data["weights"].items()}
@@ -173,11 +198,55 @@ class LinearModel:
                 bool(data["chars"]),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise ConfigError(f"{where}: not a medsec linear model (format {FORMAT})") from None
+            raise ValueError(f"not a medsec linear model (format {FORMAT})") from None
+
+
+@dataclass(frozen=True)
+class MaxModel:
+    """Several linear models over the same tokens; a text's score is the highest member probability.
+
+    Each member's bias is set so that its own operating point reads as 0.9, so one threshold serves all.
+
+    Args:
+        members: The linear models.
+    """
+
+    members: tuple[LinearModel, ...]
+
+    def score(self, canonical_text: str) -> float:
+        """The highest member probability of the text (tokenised once)."""
+        words = tokens(canonical_text)
+        return max(m.probability(words) for m in self.members)
+
+    def to_json(self) -> str:
+        """The model as compact JSON: its members' dicts (see :meth:`LinearModel.to_dict`)."""
+        data = {"format": MAX_FORMAT, "members": [m.to_dict() for m in self.members]}
+        return json.dumps(data, separators=(",", ":"))
+
+
+Model = LinearModel | MaxModel
+
+
+def model_from_json(text: str, where: str = "model") -> Model:
+    """Read a :class:`LinearModel` or a :class:`MaxModel` written by its ``to_json``.
+
+    Raises:
+        ConfigError: When the JSON is neither.
+    """
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict) and data.get("format") == MAX_FORMAT:
+            members = tuple(LinearModel.from_dict(m) for m in data["members"])
+            if not members:
+                raise ValueError("no members")
+            return MaxModel(members)
+        return LinearModel.from_dict(data)
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"{where}: not a medsec model (format {FORMAT} or {MAX_FORMAT})") from None
 
 
 @lru_cache(maxsize=8)
-def load_model(path: str | None = None) -> LinearModel:
+def load_model(path: str | None = None) -> Model:
     """Load a model file (the shipped injection model by default).
 
     Raises:
@@ -188,4 +257,4 @@ def load_model(path: str | None = None) -> LinearModel:
         text = file.read_text(encoding="utf-8")
     except OSError:
         raise ConfigError(f"{file}: cannot read the classifier weights") from None
-    return LinearModel.from_json(text, str(file))
+    return model_from_json(text, str(file))

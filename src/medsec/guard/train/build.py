@@ -9,6 +9,14 @@ train parts) under ``CLINICAL_FPR``, the general benign prompts (WildGuard and d
 under ``GENERAL_FPR`` and our own benign examples under ``OURS_FPR``; the bias is then shifted so that
 this threshold reads as probability 0.9, the scanner's default. Only hashed weights are written. Needs
 NumPy (the ``embeddings`` extra), at build time only.
+
+The shipped injection model is a pair (:func:`train_pair`, a :class:`~medsec.guard.classifier.MaxModel`):
+one linear model for instruction override, jailbreaks and indirect injection, trained without Mosscap; one
+for secret and system-prompt extraction, trained on Mosscap, our examples and every benign text. One model
+for both lost about three points on the other sources to learn Mosscap under the same budgets. The two
+thresholds are chosen together on out-of-fold scores (:func:`joint_operating_point`): the pair whose
+combined flags (either model above its own threshold) stay within every budget and catch the most public
+train attacks. :func:`train` (one model, one threshold) still builds the harmful-request model.
 """
 
 from __future__ import annotations
@@ -17,11 +25,11 @@ import argparse
 import hashlib
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from medsec.guard.classifier import LinearModel, position_features, spans, tokens
+from medsec.guard.classifier import LinearModel, MaxModel, position_features, spans, tokens
 from medsec.guard.rules import data_path
 from medsec.guard.textnorm import canonical
 from medsec.guard.train.corpus import Example, ours, public
@@ -91,21 +99,27 @@ class Rows:
         return out
 
 
-def example_weights(examples: Sequence[Example]) -> list[float]:
-    """Balanced class weights, times the source's ``SOURCE_WEIGHT``."""
+def example_weights(
+    examples: Sequence[Example], source_weight: dict[str, float] | None = None
+) -> list[float]:
+    """Balanced class weights, times the source's weight (``SOURCE_WEIGHT`` unless given)."""
+    by_source = SOURCE_WEIGHT if source_weight is None else source_weight
     pos = sum(e.label for e in examples) or 1
     neg = (len(examples) - pos) or 1
-    return [
-        len(examples) / (2 * (pos if e.label else neg)) * SOURCE_WEIGHT.get(e.source, 1.0) for e in examples
-    ]
+    return [len(examples) / (2 * (pos if e.label else neg)) * by_source.get(e.source, 1.0) for e in examples]
 
 
-def fit_arrays(examples: Sequence[Example], iters: int = 300, l2: float = L2) -> tuple[Any, float]:
+def fit_arrays(
+    examples: Sequence[Example],
+    iters: int = 300,
+    l2: float = L2,
+    source_weight: dict[str, float] | None = None,
+) -> tuple[Any, float]:
     """Class-weighted L2 logistic regression over the windows of ``examples`` by full-batch Adam."""
     import numpy as np
 
     rows = Rows(examples, every_window=False)
-    per_example = np.array(example_weights(examples))
+    per_example = np.array(example_weights(examples, source_weight))
     labels = np.array([e.label for e in examples], dtype=np.float64)[rows.owner]
     windows = np.bincount(rows.owner)
     weight = per_example[rows.owner] / windows[rows.owner]
@@ -130,12 +144,25 @@ def fold_of(e: Example, k: int = 5) -> int:
     return int(hashlib.sha256(f"fold:{e.source}:{e.id}".encode()).hexdigest(), 16) % k
 
 
-def out_of_fold(examples: Sequence[Example], k: int = 5, l2: float = L2) -> list[float]:
-    """Each example's score from a model trained on the other ``k - 1`` folds."""
+def out_of_fold(
+    examples: Sequence[Example],
+    k: int = 5,
+    l2: float = L2,
+    member: Callable[[Example], bool] | None = None,
+    source_weight: dict[str, float] | None = None,
+) -> list[float]:
+    """Each example's score from a model trained on the other ``k - 1`` folds.
+
+    With ``member``, each fold's model trains only on the examples ``member`` accepts; every example of the
+    held-out fold is scored, accepted or not.
+    """
     scores = [0.0] * len(examples)
     folds = [fold_of(e, k) for e in examples]
     for fold in range(k):
-        w, b = fit_arrays([e for e, f in zip(examples, folds, strict=True) if f != fold], l2=l2)
+        part = [
+            e for e, f in zip(examples, folds, strict=True) if f != fold and (member is None or member(e))
+        ]
+        w, b = fit_arrays(part, l2=l2, source_weight=source_weight)
         held = [i for i, f in enumerate(folds) if f == fold]
         for i, s in zip(held, Rows([examples[i] for i in held], True).best(w, b), strict=True):
             scores[i] = float(s)
@@ -191,6 +218,91 @@ def train(
     return to_model(w, b, threshold)
 
 
+def flag_budgets(examples: Sequence[Example]) -> list[tuple[list[int], int]]:
+    """The benign groups of ``operating_point`` as (indices, how many of them may be flagged)."""
+    groups = (
+        ([i for i, e in enumerate(examples) if e.source in CLINICAL], CLINICAL_FPR),
+        ([i for i, e in enumerate(examples) if e.source in GENERAL and not e.label], GENERAL_FPR),
+        ([i for i, e in enumerate(examples) if e.source == "ours" and not e.label], OURS_FPR),
+    )
+    # as many as ``quantile`` lets lie above its threshold
+    return [(idx, len(idx) - 1 - int(len(idx) * (1 - fpr))) for idx, fpr in groups if idx]
+
+
+def joint_operating_point(
+    examples: Sequence[Example], first: Sequence[float], second: Sequence[float], steps: int = 300
+) -> tuple[float, float]:
+    """Logit thresholds of two models whose combined flags (either above its own) meet every budget.
+
+    Each candidate threshold of ``first`` (its benign scores, from its own lowest budget-meeting one
+    upward) leaves part of each budget; ``second`` gets the lowest threshold that fits in what is left.
+    The pair kept flags the most public attacks of ``examples`` (out-of-fold scores: the train part).
+    """
+    import numpy as np
+
+    a, b = np.asarray(first), np.asarray(second)
+    budgets = flag_budgets(examples)
+    attacks = np.array([e.label == 1 and e.source != "ours" for e in examples])
+
+    def lowest(scores: Any, free: Any) -> float | None:
+        threshold = -1e9
+        for idx, allowed in budgets:
+            rest = np.sort(scores[idx][free[idx]])[::-1]
+            left = allowed - int((~free[idx]).sum())
+            if left < 0:
+                return None
+            if left < len(rest):
+                threshold = max(threshold, float(rest[left]) + 1e-6)
+        return threshold
+
+    everyone = np.ones(len(a), dtype=bool)
+    start = lowest(a, everyone)
+    assert start is not None
+    benign = np.unique(a[np.concatenate([idx for idx, _ in budgets])])
+    candidates = benign[benign >= start]
+    best: tuple[float, float, float] | None = None
+    for ta in [start, *candidates[:: max(1, len(candidates) // steps)].tolist(), 1e9]:
+        tb = lowest(b, a < ta)
+        if tb is None:
+            continue
+        caught = float(((a >= ta) | (b >= tb))[attacks].mean())
+        if best is None or caught > best[0]:
+            best = (caught, ta, tb)
+    assert best is not None
+    return best[1], best[2]
+
+
+def override_member(e: Example) -> bool:
+    """Examples of the instruction-override model: everything but Mosscap's secret-extraction moves."""
+    return e.source != "mosscap"
+
+
+def extraction_member(e: Example) -> bool:
+    """Examples of the secret-extraction model: Mosscap, our examples and every benign text."""
+    return e.source in ("mosscap", "ours") or not e.label
+
+
+OVERRIDE_WEIGHT, OVERRIDE_L2 = {"ours": 3.0}, 1e-6
+EXTRACTION_WEIGHT, EXTRACTION_L2 = {"ours": 3.0, "mosscap": 1.0}, 1.5e-7
+"""Source weights and L2 of the two members, chosen on out-of-fold train scores of the pair (overall train
+detection at the budgets): the override member at 2e-6, 1e-6 and 5e-7, the extraction member at 1e-6,
+4e-7 and 1.5e-7, Mosscap weighing 1 or 2 in it."""
+
+
+def train_pair(examples: Sequence[Example]) -> MaxModel:
+    """An instruction-override and a secret-extraction model, thresholds chosen jointly (out-of-fold)."""
+    specs = (
+        (override_member, OVERRIDE_WEIGHT, OVERRIDE_L2),
+        (extraction_member, EXTRACTION_WEIGHT, EXTRACTION_L2),
+    )
+    fits, oof = [], []
+    for member, weight, l2 in specs:
+        fits.append(fit_arrays([e for e in examples if member(e)], l2=l2, source_weight=weight))
+        oof.append(out_of_fold(examples, l2=l2, member=member, source_weight=weight))
+    thresholds = joint_operating_point(examples, oof[0], oof[1])
+    return MaxModel(tuple(to_model(w, b, t) for (w, b), t in zip(fits, thresholds, strict=True)))
+
+
 def training_set(data: str | Path) -> list[Example]:
     """Our examples plus the public ``train`` items.
 
@@ -210,9 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=str(data_path("injection_model.json")))
     args = parser.parse_args(argv)
     examples = training_set(args.data)
-    model = train(examples)
+    model = train_pair(examples)
     Path(args.out).write_text(model.to_json() + "\n", encoding="utf-8")
-    sys.stderr.write(f"trained on {len(examples)} examples, {len(model.weights)} weights -> {args.out}\n")
+    weights = sum(len(m.weights) for m in model.members)
+    sys.stderr.write(f"trained on {len(examples)} examples, {weights} weights -> {args.out}\n")
     return 0
 
 
