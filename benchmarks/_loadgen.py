@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar, cast
 
+from _mock_openai import spawn
+
 T = TypeVar("T")
 
 ANSWER = (
@@ -292,13 +294,4 @@ def start_mock(latency_s: float, max_lifetime_s: float = 600.0) -> tuple[mp.proc
 
     Returns the process and the port it listens on (127.0.0.1).
     """
-    ctx = mp.get_context("spawn")
-    parent_end, child_end = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_main, args=(latency_s, child_end, max_lifetime_s), daemon=True)
-    process.start()
-    child_end.close()
-    if not parent_end.poll(30):
-        process.kill()
-        raise RuntimeError("the mock upstream did not start within 30 s")
-    port: int = parent_end.recv()
-    return process, port
+    return spawn(_main, latency_s, max_lifetime_s, "the mock upstream")

@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -178,15 +179,25 @@ def _main(latency_s: float, ready: Connection, max_lifetime_s: float) -> None:
     asyncio.run(_serve(latency_s, ready, max_lifetime_s))
 
 
-def start(latency_s: float = 0.05, max_lifetime_s: float = 3600.0) -> tuple[mp.process.BaseProcess, int]:
-    """Start the mock in its own process; return the process and the port it listens on."""
+def spawn(
+    main: Callable[[float, Connection, float], None], latency_s: float, max_lifetime_s: float, what: str
+) -> tuple[mp.process.BaseProcess, int]:
+    """Run ``main(latency_s, ready, max_lifetime_s)`` in a spawned process; it sends its port on ``ready``.
+
+    Returns the process and the port it listens on (127.0.0.1).
+    """
     ctx = mp.get_context("spawn")
     parent_end, child_end = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_main, args=(latency_s, child_end, max_lifetime_s), daemon=True)
+    process = ctx.Process(target=main, args=(latency_s, child_end, max_lifetime_s), daemon=True)
     process.start()
     child_end.close()
     if not parent_end.poll(30):
         process.kill()
-        raise RuntimeError("the mock server did not start within 30 s")
+        raise RuntimeError(f"{what} did not start within 30 s")
     port: int = parent_end.recv()
     return process, port
+
+
+def start(latency_s: float = 0.05, max_lifetime_s: float = 3600.0) -> tuple[mp.process.BaseProcess, int]:
+    """Start the mock in its own process; return the process and the port it listens on."""
+    return spawn(_main, latency_s, max_lifetime_s, "the mock server")

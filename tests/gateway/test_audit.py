@@ -145,19 +145,27 @@ while True:
 """
 
 
-def test_a_writer_killed_mid_write_leaves_a_log_that_verifies(tmp_path: Path) -> None:
-    url, anchor = f"sqlite:///{tmp_path / 'k.db'}", tmp_path / "k.jsonl"
-    for round_ in range(3):  # three kills, each at a different point; each writer continues the chain
+def kill_writers(url: str, anchor: Path, delays: tuple[float, ...]) -> None:
+    """Start a writer process per delay, let it append for that long, then SIGKILL it mid-write.
+
+    Each writer continues the chain the one before it left.
+    """
+    for delay in delays:
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, url, AUDIT_KEY, str(anchor)],
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
         )
         assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
-        time.sleep(0.3 + 0.17 * round_)
+        time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         proc.stdout.close()
+
+
+def test_a_writer_killed_mid_write_leaves_a_log_that_verifies(tmp_path: Path) -> None:
+    url, anchor = f"sqlite:///{tmp_path / 'k.db'}", tmp_path / "k.jsonl"
+    kill_writers(url, anchor, (0.3, 0.47, 0.64))  # three kills, each at a different point
     log = AuditLog(url, KEY, anchor_file=anchor)
     result = verify(log)
     assert result.ok, result.problems[:3]

@@ -7,12 +7,7 @@ under ``MEDSEC_REQUIRE_POSTGRES=1``.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -24,7 +19,7 @@ from medsec.gateway.app import create_gateway
 from medsec.gateway.audit import AuditLog, AuditRecord, log_table, utc_now
 from medsec.gateway.verify import verify
 from tests.gateway.conftest import AUDIT_KEY, NURSE_KEY, FakeUpstream, config, user
-from tests.gateway.test_audit import WRITER
+from tests.gateway.test_audit import kill_writers
 
 KEY = AUDIT_KEY.encode()
 
@@ -91,17 +86,7 @@ def test_concurrent_writers_share_one_chain(postgres_url: str) -> None:
 
 def test_a_writer_killed_mid_write_leaves_a_log_that_verifies(postgres_url: str, tmp_path: Path) -> None:
     anchor = tmp_path / "k.jsonl"
-    for round_ in range(2):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, postgres_url, AUDIT_KEY, str(anchor)],
-            stdout=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        )
-        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
-        time.sleep(0.4 + 0.2 * round_)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    kill_writers(postgres_url, anchor, (0.4, 0.6))
     log = AuditLog(postgres_url, KEY, anchor_file=anchor)
     result = verify(log)
     assert result.ok, result.problems[:3]
