@@ -18,7 +18,7 @@ import pytest
 
 from medsec.gateway import http1
 from medsec.gateway.config import UpstreamConfig
-from medsec.gateway.upstream import Upstream, UpstreamError
+from medsec.gateway.upstream import Upstream, UpstreamError, _failure
 
 Reply = Callable[[asyncio.StreamWriter, bytes], Any]
 
@@ -267,3 +267,22 @@ async def test_an_answer_left_unread_closes_its_connection_at_once() -> None:
         assert (await pool.request("POST", "x", b"{}")).body == b"next"
         pool.close()
     assert server.connections == 2
+
+
+async def test_answers_over_the_size_limit_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A huge (or endless) upstream answer cannot exhaust memory: sized, chunked and line limits."""
+    big = b"x" * 64
+    replies: list[bytes | Reply] = [sized(big), chunked(big[:40], big[40:]), sized(b"ok"), chunked(b"a" * 50)]
+    async with serve(replies) as (_, url):
+        pool = http1.Pool(url, max_body=32)
+        for _ in range(2):
+            with pytest.raises(http1.TooLargeError):
+                await pool.request("POST", "x", b"{}")
+        assert (await pool.request("POST", "x", b"{}")).body == b"ok"  # a fresh connection still works
+        monkeypatch.setattr(http1, "MAX_LINE", 16)
+        response = await http1.Pool(url).open("POST", "x", b"{}")
+        with pytest.raises(http1.TooLargeError):
+            _ = [line async for line in response.iter_lines()]  # one line, never ended
+        pool.close()
+    failure = _failure(http1.TooLargeError("an answer over 32 bytes"))
+    assert (failure.status, failure.code) == (502, "upstream_bad_response")

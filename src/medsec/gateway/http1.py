@@ -24,6 +24,10 @@ from urllib.parse import urlsplit
 
 MAX_HEAD = 64 * 1024
 """The longest response head accepted."""
+MAX_BODY = 32 * 1024 * 1024
+"""The largest answer body accepted by default (a chat completion is kilobytes; this bounds memory)."""
+MAX_LINE = 1024 * 1024
+"""The longest line :meth:`Response.iter_lines` accepts (a server-sent event is one line)."""
 
 
 class HttpError(Exception):
@@ -44,6 +48,10 @@ class ReadTimeoutError(HttpError):
 
 class RemoteProtocolError(HttpError):
     """The connection broke, or the answer is not HTTP/1.1 this client can frame."""
+
+
+class TooLargeError(RemoteProtocolError):
+    """The answer (or one of its lines) is larger than the client accepts."""
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
@@ -126,6 +134,7 @@ class Response:
     _conn: _Connection | None = field(default=None, repr=False)
     _pool: Pool | None = field(default=None, repr=False)
     _timeout: float = field(default=60.0, repr=False)
+    _max_body: int = field(default=MAX_BODY, repr=False)
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
         """The body as it arrives; the connection goes back to the pool when it ends cleanly."""
@@ -137,23 +146,31 @@ class Response:
         keep = self.headers.get("connection", "").lower() != "close"
         try:
             if self.status in (204, 304) or 100 <= self.status < 200:
-                pass
-            elif "chunked" in self.headers.get("transfer-encoding", "").lower():
-                async for part in _chunked(conn, self._timeout):
-                    yield part
+                return
+            if "chunked" in self.headers.get("transfer-encoding", "").lower():
+                parts = _chunked(conn, self._timeout)
             elif "content-length" in self.headers:
-                async for part in _sized(conn, _length(self.headers["content-length"]), self._timeout):
-                    yield part
+                size = _length(self.headers["content-length"])
+                if size > self._max_body:
+                    raise TooLargeError(f"an answer of {size} bytes (the limit is {self._max_body})")
+                parts = _sized(conn, size, self._timeout)
             else:
                 keep = False
-                async for part in _until_close(conn, self._timeout):
-                    yield part
+                parts = _until_close(conn, self._timeout)
+            seen = 0
+            async for part in parts:
+                seen += len(part)
+                if seen > self._max_body:
+                    raise TooLargeError(f"an answer over {self._max_body} bytes")
+                yield part
         except BaseException:
             self._conn = None
             conn.close()
             raise
-        self._conn = None
-        pool.release(conn, keep)
+        finally:
+            if self._conn is conn:  # ended cleanly (an early return included)
+                self._conn = None
+                pool.release(conn, keep)
 
     async def aread(self) -> bytes:
         """Read the rest of the body (kept in ``body``)."""
@@ -167,6 +184,9 @@ class Response:
         async for part in self.iter_bytes():
             pending += part
             *lines, pending = pending.split(b"\n")
+            if len(pending) > MAX_LINE:
+                self.close()
+                raise TooLargeError(f"a line over {MAX_LINE} bytes")
             for line in lines:
                 yield line.rstrip(b"\r").decode("utf-8", "replace")
         if pending:
@@ -263,6 +283,7 @@ class Pool:
         timeout_s: Read timeout: the longest wait for any byte of an answer.
         connect_timeout_s: The longest wait for a new connection.
         max_idle: Idle connections kept for reuse.
+        max_body: The largest answer body accepted (:class:`TooLargeError` beyond).
         ssl_context: TLS settings for ``https://`` (None: ``ssl.create_default_context()``).
     """
 
@@ -274,6 +295,7 @@ class Pool:
         connect_timeout_s: float = 5.0,
         max_idle: int = 64,
         ssl_context: ssl.SSLContext | None = None,
+        max_body: int = MAX_BODY,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -289,6 +311,7 @@ class Pool:
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         self._headers = f"host: {self.authority}\r\n{extra}".encode("latin-1")
         self.timeout_s, self.connect_timeout_s, self.max_idle = timeout_s, connect_timeout_s, max_idle
+        self.max_body = max_body
         self._idle: list[_Connection] = []
 
     async def _connect(self) -> _Connection:
@@ -352,7 +375,9 @@ class Pool:
             except BaseException:
                 conn.close()
                 raise
-            return Response(status, headers, _conn=conn, _pool=self, _timeout=self.timeout_s)
+            return Response(
+                status, headers, _conn=conn, _pool=self, _timeout=self.timeout_s, _max_body=self.max_body
+            )
 
     async def _read_head(self, conn: _Connection) -> tuple[int, dict[str, str]]:
         while True:

@@ -51,6 +51,8 @@ JSON = {"content-type": "application/json"}
 def _failure(exc: httpx.HTTPError | http1.HttpError) -> UpstreamError:
     if isinstance(exc, httpx.TimeoutException | http1.ReadTimeoutError | http1.ConnectTimeoutError):
         return UpstreamError(504, "upstream_timeout", f"the upstream timed out ({type(exc).__name__})")
+    if isinstance(exc, http1.TooLargeError):
+        return UpstreamError(502, "upstream_bad_response", f"the upstream's answer was too large ({exc})")
     return UpstreamError(502, "upstream_unreachable", f"the upstream failed ({type(exc).__name__})")
 
 
