@@ -62,3 +62,21 @@ def test_single_step_policy_has_no_separate_layer(tmp_path: Path) -> None:
 def test_bad_policy_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         layers(tmp_path / "missing.yaml", tmp_path)
+
+
+async def test_evaluated_policies_lift_the_request_rate_but_keep_token_limits(
+    tmp_path: Path,
+) -> None:
+    """A scan is one user sending hundreds of requests: a request budget would refuse the later attempts."""
+    from medsec.guard.scanner import Context
+
+    whole = next(c for c in layers("balanced", tmp_path) if c.kind == "all")
+    budget = next(s for s in read_policy(whole.policy or "").scanners if s.scanner == "budget")
+    assert budget.args["requests_per_minute"] == 0
+    assert budget.args["max_input_tokens"] == read_policy("balanced").scanners[0].args["max_input_tokens"]
+    pipeline = load_policy(whole.policy or "")
+    outcomes = [await pipeline.run("input", f"question {i}", Context(user="scanner")) for i in range(80)]
+    assert all(o.action != "block" for o in outcomes)
+    shipped = load_policy("balanced")  # the shipped policy itself still limits a user
+    blocked = [await shipped.run("input", f"question {i}", Context(user="scanner")) for i in range(80)]
+    assert sum(o.action == "block" for o in blocked) == 20

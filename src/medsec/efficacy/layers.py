@@ -102,8 +102,26 @@ def write_policy(policy: Policy, directory: Path) -> Path:
     return path
 
 
+def without_request_rate(policy: Policy) -> Policy:
+    """``policy`` with every ``budget`` step's per-user request rate lifted (its token limits kept).
+
+    A scan sends hundreds of requests as one user, and input blocks take no model time, so a per-user
+    request budget would soon refuse every later attempt: the evaluation would measure the harness's
+    request rate, not a defense. Token limits stay, and the exhaustion probes measure them.
+    """
+    steps = tuple(
+        step.model_copy(update={"args": {**step.args, "requests_per_minute": 0}})
+        if step.scanner == "budget"
+        else step
+        for step in policy.scanners
+    )
+    return policy.model_copy(update={"scanners": steps})
+
+
 def layers(policy: str | Path, directory: Path, *, alone: bool = True) -> tuple[Layer, ...]:
     """The configurations one policy contributes: each step alone (when ``alone``) and all together.
+
+    Budget steps run without their per-user request rate (:func:`without_request_rate`).
 
     Args:
         policy: A shipped policy name or a policy file.
@@ -113,7 +131,7 @@ def layers(policy: str | Path, directory: Path, *, alone: bool = True) -> tuple[
     Raises:
         ConfigError: When the policy file is missing or invalid.
     """
-    whole = read_policy(policy)
+    whole = without_request_rate(read_policy(policy))
     scanners = tuple(s.scanner for s in whole.scanners)
     out = []
     if alone and len(whole.scanners) > 1:
