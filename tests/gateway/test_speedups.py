@@ -58,8 +58,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         calls[text] += 1
         return detect(text)
 
-    monkeypatch.setattr(phi, "detect", counting)
-    monkeypatch.setattr("medsec.gateway.proxy.detect", counting)
+    monkeypatch.setattr(phi, "detect", counting)  # the gateway's own searches go through phi.remembered
     return calls
 
 

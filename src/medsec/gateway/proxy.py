@@ -23,8 +23,8 @@ from medsec.gateway.auth import Principal
 from medsec.guard.guarded import call_json
 from medsec.guard.pipeline import Outcome, Pipeline, ScanFinding
 from medsec.guard.scanner import Channel, Context
-from medsec.guard.scanners.phi import PhiScanner
-from medsec.phi import Mode, PhiSpan, Surrogates, Vault, apply, detect
+from medsec.guard.scanners.phi import PhiScanner, remembered
+from medsec.phi import Mode, PhiSpan, Surrogates, Vault, apply
 from medsec.targets.openai import from_wire, wire_message
 from medsec.types import Message, ToolCall
 
@@ -163,10 +163,7 @@ class Exchange:
         """``text`` with its PHI replaced by this request's vault tokens (unchanged when disabled)."""
         if not self.pseudonymise or not text:
             return text
-        spans = self.detected.get(text)
-        if spans is None:
-            spans = self.detected[text] = detect(text)
-        spans = [s for s in spans if s.score >= PHI_THRESHOLD]
+        spans = [s for s in remembered(self.detected, text) if s.score >= PHI_THRESHOLD]
         return apply(text, spans, Mode.PSEUDONYM, Surrogates(self.vault)) if spans else text
 
     def reveal(self, text: str) -> str:

@@ -27,6 +27,14 @@ def _finding(span: PhiSpan, detail: str | None = None) -> Finding:
     )
 
 
+def remembered(memo: dict[str, list[PhiSpan]], text: str) -> list[PhiSpan]:
+    """``medsec.phi.detect(text)``, looked up in ``memo`` first and stored there when new."""
+    spans = memo.get(text)
+    if spans is None:
+        spans = memo[text] = detect(text)
+    return spans
+
+
 @dataclass(frozen=True)
 class PhiScanner:
     """PHI: redact or pseudonymise identifiers in input and context; block other patients' ones in answers.
@@ -53,13 +61,7 @@ class PhiScanner:
         A gateway request's copy of this scanner shares its memo with the gateway, which pseudonymises the
         same texts again after the pipeline; the memo lives as long as the request.
         """
-        memo = self._memo
-        if memo is None:
-            return detect(text)
-        spans = memo.get(text)
-        if spans is None:
-            spans = memo[text] = detect(text)
-        return spans
+        return detect(text) if self._memo is None else remembered(self._memo, text)
 
     async def __call__(self, text: str, ctx: Context) -> Verdict:
         """Rewrite identifiers (input side) or judge them (answers: ``ctx`` says whose are allowed)."""
