@@ -78,6 +78,40 @@ def test_precision_traps(text: str) -> None:
     assert found(text) == {}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which questions does the Columbia Suicide Severity Rating Scale ask?",
+        "The Richmond Agitation-Sedation Scale target is -1; the Boston Naming Test was normal.",
+        "MoCA: Montreal Cognitive Assessment 24/30.",
+        "Beck Depression Inventory and the Patient Health Questionnaire.",
+        "Duke criteria for endocarditis; the San Francisco Syncope Rule; Mayo Clinic criteria.",
+    ],
+)
+def test_instrument_names_are_not_places(text: str) -> None:
+    """A place, facility or surname that opens a scale's, score's or rule's name is not PHI."""
+    assert found(text) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kind"),
+    [
+        ("He moved to Columbia last year.", "Columbia", PhiType.LOCATION),
+        (
+            "Seen at Boston Medical Center today. Test results pending.",
+            "Boston Medical Center",
+            PhiType.FACILITY,
+        ),
+        ("Transferred from Richmond. Score 3 on the PHQ-2.", "Richmond", PhiType.LOCATION),
+        ("Patient John Smith Score: 4", "John Smith Score", PhiType.NAME),
+        ("Mr. Harold Finch Test dummy", "Mr. Harold Finch Test", PhiType.NAME),
+    ],
+)
+def test_instrument_rule_keeps_real_identifiers(text: str, value: str, kind: PhiType) -> None:
+    """The instrument rule needs the noun on the same line, not a form label, and no title before."""
+    assert found(text).get(value) == kind, found(text)
+
+
 def test_spans_are_sorted_and_disjoint() -> None:
     spans = detect("John Smith, MRN 12345678, DOB 01/02/1950, phone 410-555-0100.")
     assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))

@@ -25,11 +25,36 @@ _TRIM = " \t\r\n,;:[]{}\"'"
 _JOIN = "\n\x00\n"  # between the texts of a batch: whitespace, but no run of whitespace crosses it
 
 
+# Named clinical instruments and eponyms: a capitalised phrase ending in one of these nouns names a scale,
+# score, rule or test ("Columbia Suicide Severity Rating Scale", "Boston Naming Test", "Duke criteria"), not
+# a place, a facility or a person, even when it opens with one.
+_INSTRUMENT_NOUNS = (
+    "scales?|scores?|criteria|tests?|inventory|questionnaire|assessment|rules?|classification|staging|"
+    "index|protocol|nomogram|equation|formula|algorithm|screen(?:er|ing)?(?:\\s+tool)?|instrument|tool"
+)
+_INSTRUMENT = re.compile(  # on one line, within a sentence, not a form's label ("Test:")
+    r"(?:(?:St\.|[A-Z](?:[\w'’&]|\.(?=\w))*)(?:[ \t]+(?:and|of|the|for|in)\b)*[ \t-]+){1,8}"
+    rf"(?i:{_INSTRUMENT_NOUNS})(?![\w-])(?![ \t]*:)"
+)
+_TITLE = re.compile(r"(?i:\b(?:mr|mrs|ms|mx|dr|miss|prof)\.?[ \t]+)")
+_NOT_INSTRUMENTS = frozenset({PhiType.NAME, PhiType.LOCATION, PhiType.FACILITY})
+
+
+def _named_instrument(text: str, c: Candidate) -> bool:
+    """Whether ``c`` is a place, facility or name that opens an instrument's name (and ends inside it)."""
+    if c.type not in _NOT_INSTRUMENTS:
+        return False
+    if _TITLE.match(text, c.start) or _TITLE.search(text, max(0, c.start - 8), c.start):
+        return False  # "Dr. Harold Finch Test …": a person
+    m = _INSTRUMENT.match(text, c.start)
+    return m is not None and m.end() >= c.end
+
+
 def _candidates(text: str) -> list[Candidate]:
     rules = load_rules()
     found = run_scans(text, rules.scans)
     found.extend(find_names(text, rules.lexicons))
-    return found
+    return [c for c in found if not _named_instrument(text, c)]
 
 
 def _trim(text: str, c: Candidate) -> Candidate | None:
