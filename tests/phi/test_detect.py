@@ -72,6 +72,8 @@ def test_finds(text: str, value: str, kind: PhiType) -> None:
         "Will continue current plan. Hope to discharge tomorrow. Mark the site.",
         "Take 1/2 tab at night. Strength 5/5 bilaterally. Pain 7/10.",
         "Right 1st CMC joint arthritis. Healthcare proxy present.",
+        "What do you think? When do I take it? How do I reset my password?",
+        "Where do I go after the scan, and why do I feel dizzy?",
     ],
 )
 def test_precision_traps(text: str) -> None:
@@ -105,6 +107,9 @@ def test_instrument_names_are_not_places(text: str) -> None:
         ("Transferred from Richmond. Score 3 on the PHQ-2.", "Richmond", PhiType.LOCATION),
         ("Patient John Smith Score: 4", "John Smith Score", PhiType.NAME),
         ("Mr. Harold Finch Test dummy", "Mr. Harold Finch Test", PhiType.NAME),
+        ("Seen by John Smith MD today.", "John Smith", PhiType.NAME),
+        ("Ann Lee, md, saw her.", "Ann Lee", PhiType.NAME),
+        ("Signed: Mary Jones DO", "Mary Jones", PhiType.NAME),
     ],
 )
 def test_instrument_rule_keeps_real_identifiers(text: str, value: str, kind: PhiType) -> None:

@@ -124,7 +124,10 @@ def _is_eponym(text: str, end: int, lex: Lexicons) -> bool:
 
 def _credential_after(text: str, end: int, lex: Lexicons) -> bool:
     m = _CREDENTIAL.match(text[end : end + 12])
-    return m is not None and m.group(1).lower() in lex.credentials
+    if m is None or m.group(1).lower() not in lex.credentials:
+        return False
+    # lowercase only after a comma ("Ann Lee, md"): "What do you think?" is not "What, D.O."
+    return m.group(0).lstrip().startswith(",") or not m.group(1).islower()
 
 
 def _anchors(text: str, run: list[tuple[int, int, int]], lex: Lexicons) -> list[bool]:
