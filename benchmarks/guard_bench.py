@@ -17,7 +17,9 @@ classifier trained on it (``medsec.guard.train.harmful``); both are reported on 
 HarmBench's test behaviours and on the test parts of the benign clinical sets (over-refusal). A classifier
 trained only on our own examples (no public data) is reported alongside for contrast, and LLM Guard's
 offline scanners run on the same test items in their own virtual environment
-(``benchmarks/_llm_guard.py``).
+(``benchmarks/_llm_guard.py``). ``blind_review`` sets the detector beside two people who labelled a
+stratified sample of the test items seeing only the text (``benchmarks/data/injection_blind_review.json``):
+the share of the labelled attacks a careful reader can recognise at all.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import _llm_guard  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results" / "guard_quality.json"
+BLIND = ROOT / "benchmarks" / "data" / "injection_blind_review.json"
 CLINICAL = ("medquad", "pubmedqa", "medqa", "medmcqa", "mmlu")
 OVER_DEFENCE = ("notinject", "wildguard", "jbb-benign")
 RULES = load_rules(str(data_path("injection_rules.yaml")))
@@ -70,6 +73,62 @@ def threshold_at(fpr: float, benign: list[float]) -> float:
 
 def channel_of(e: Example) -> str:
     return "context" if e.source.startswith("bipia") or e.source == "pubmedqa" else "input"
+
+
+def shipped_flags(model: Model, test: list[Example]) -> list[bool]:
+    """The shipped injection scanner's verdict on each test item: a rule, or the classifier at 0.9."""
+    probs = scores(model, test)
+    return [rule_hit(e.text, channel_of(e)) or p >= 0.9 for e, p in zip(test, probs, strict=True)]
+
+
+def blind_review(test: list[Example], flagged: list[bool]) -> dict[str, Any]:
+    """What careful people flag seeing only the text, beside the shipped detector on the same items.
+
+    ``benchmarks/data/injection_blind_review.json`` holds two blind reviewers' labels of a stratified
+    sample of the test items (see its ``sample`` and ``instructions``). Each rate per source is weighted
+    by that source's share of the test attacks, as ``detection_rate_all_attacks`` is. An attack counts as
+    recognisable when at least half of its labels say attack.
+    """
+    review = json.loads(BLIND.read_text(encoding="utf-8"))
+    verdict = {(e.source, e.id): f for e, f in zip(test, flagged, strict=True)}
+    share: dict[str, int] = defaultdict(int)
+    for e in test:
+        share[e.source] += e.label
+    total = sum(share.values())
+
+    def weighted(rates: dict[str, float]) -> float:
+        return round(sum(rates[s] * n for s, n in share.items() if n) / total, 4)
+
+    out: dict[str, Any] = {"n_items": len(review["items"])}
+    for rater in ("a", "b", "pooled"):
+        hits: dict[str, list[int]] = defaultdict(list)
+        benign: dict[str, list[int]] = defaultdict(list)
+        for item in review["items"]:
+            for r in ("a", "b") if rater == "pooled" else (rater,):
+                if item[r] is not None:
+                    (hits if item["label"] == 1 else benign)[item["source"]].append(item[r])
+        rates = {s: sum(v) / len(v) for s, v in hits.items()}
+        out[f"rater_{rater}" if rater != "pooled" else "pooled"] = {
+            "detection_rate_weighted": weighted(rates),
+            "detection_by_source": {s: round(r, 4) for s, r in sorted(rates.items())},
+            "benign_flagged": {s: f"{sum(v)}/{len(v)}" for s, v in sorted(benign.items())},
+        }
+    both = [i for i in review["items"] if i["a"] is not None and i["b"] is not None]
+    out["agreement_on_doubly_labelled"] = f"{sum(i['a'] == i['b'] for i in both)}/{len(both)}"
+    groups: dict[str, list[bool]] = defaultdict(list)
+    detector: dict[str, list[bool]] = defaultdict(list)
+    for item in review["items"]:
+        if item["label"] != 1:
+            continue
+        labels = [item[r] for r in ("a", "b") if item[r] is not None]
+        seen = "recognisable" if sum(labels) * 2 >= len(labels) else "not_recognisable"
+        groups[seen].append(verdict[(item["source"], item["id"])])
+        detector[item["source"]].append(verdict[(item["source"], item["id"])])
+    out["shipped_detector_on_sample"] = {
+        "detection_rate_weighted": weighted({s: sum(v) / len(v) for s, v in detector.items()}),
+        **{f"detection_on_{k}": f"{sum(v)}/{len(v)}" for k, v in sorted(groups.items())},
+    }
+    return out
 
 
 def evaluate(model: Model, test: list[Example]) -> dict[str, Any]:
@@ -201,7 +260,7 @@ def main() -> int:
     shipped = load_model()
     # trained on our examples only, calibrated on the public train benign parts it never saw
     ours_only = train(ours(), calibrate_on=[e for e in items if e.split == "train" and e.label == 0])
-    result = {
+    result: dict[str, Any] = {
         "split": "train: our examples + public train parts (hashed ids, shipped splits); report: test parts",
         "training_examples": {
             "shipped": len(training_set(DATA)),
@@ -212,12 +271,19 @@ def main() -> int:
             "shipped_model": evaluate(shipped, test),
             "ours_only_model": evaluate(ours_only, test),
         },
+        "blind_review": blind_review(test, shipped_flags(shipped, test)),
         "harmful": asyncio.run(harmful()),
         "llm_guard": llm_guard(args.skip_llm_guard, test),
         "seconds": round(time.perf_counter() - start, 1),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    people = result["blind_review"]["pooled"]["detection_rate_weighted"]
+    ours_on_sample = result["blind_review"]["shipped_detector_on_sample"]["detection_rate_weighted"]
+    sys.stdout.write(
+        f"blind reviewers detect {people:.3f} of the test attacks "
+        f"(the shipped detector {ours_on_sample:.3f} on their sample)\n"
+    )
     inj = result["injection"]["shipped_model"]
     for name, row in inj.items():
         sys.stdout.write(

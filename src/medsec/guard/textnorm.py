@@ -4,7 +4,7 @@
 to ASCII (via :func:`medsec.phi.normalize.normalize`), invisible characters dropped, leetspeak inside
 words undone (``1gn0re`` → ``ignore``), letters spaced or dotted out one by one joined
 (``i g n o r e`` → ``ignore``), lower case, single spaces. :func:`decodings` yields the texts hidden in
-base64, hex, ROT13 and reversed writing, so they can be scanned again.
+base64, hex, Morse code, ROT13 and reversed writing, so they can be scanned again.
 """
 
 from __future__ import annotations
@@ -102,15 +102,39 @@ def _hexes(text: str) -> Iterator[str]:
                 yield decoded
 
 
+# International Morse code (ITU-R M.1677-1): letters and digits.
+_MORSE_CODES = (
+    ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- ...- .-- -..- "
+    "-.-- --.. ----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----."
+)
+_MORSE = dict(zip(_MORSE_CODES.split(" "), "abcdefghijklmnopqrstuvwxyz0123456789", strict=True))
+_MORSE_CODE = r"[.\-\u2022\u00b7_]{1,7}"
+_MORSE_RUN = re.compile(rf"{_MORSE_CODE}(?:(?:[ \t]{{1,8}}|[ \t]*[/|][ \t]*){_MORSE_CODE}){{4,}}")
+
+
+def _morse(text: str) -> Iterator[str]:
+    """Runs of five or more Morse codes, decoded (words split by ``/``, ``|`` or two or more spaces)."""
+    if text.count(".") + text.count("-") < 10:
+        return
+    for run in _MORSE_RUN.finditer(text):
+        raw = run.group(0).replace("\u2022", ".").replace("\u00b7", ".").replace("_", "-")
+        words = re.split(r"[ \t]*[/|][ \t]*|[ \t]{2,}", raw)
+        decoded = " ".join("".join(_MORSE.get(code, "") for code in w.split()) for w in words).strip()
+        if sum(c.isalpha() for c in decoded) >= 4:
+            yield decoded
+
+
 def decodings(text: str) -> Iterator[tuple[str, str]]:
     """The texts hidden in ``text`` by common encodings, as ``(encoding, decoded text)`` pairs.
 
-    Base64 and hex runs are decoded when they decode to readable text; ROT13 and reversal are applied
-    to the whole text (rules decide whether the result says anything).
+    Base64, hex and Morse runs are decoded when they decode to readable text; ROT13 and reversal are
+    applied to the whole text (rules decide whether the result says anything).
     """
     for decoded in _base64s(text):
         yield "base64", decoded
     for decoded in _hexes(text):
         yield "hex", decoded
+    for decoded in _morse(text):
+        yield "morse", decoded
     yield "rot13", codecs.encode(text, "rot13")
     yield "reversed", text[::-1]

@@ -63,7 +63,7 @@ class InjectionScanner:
         found = _findings(text, ctx.channel, self.threshold, self.model, "")
         if self.decode and not found:
             for encoding, decoded in decodings(text):
-                plain = encoding in ("base64", "hex")
+                plain = encoding in ("base64", "hex", "morse")
                 if not plain and not _PREFILTER.search(decoded.lower()):
                     continue
                 hits = _findings(
