@@ -19,7 +19,9 @@ trained only on our own examples (no public data) is reported alongside for cont
 offline scanners run on the same test items in their own virtual environment
 (``benchmarks/_llm_guard.py``). ``blind_review`` sets the detector beside two people who labelled a
 stratified sample of the test items seeing only the text (``benchmarks/data/injection_blind_review.json``):
-the share of the labelled attacks a careful reader can recognise at all.
+the share of the labelled attacks a careful reader can recognise at all. ``bipia_planted_in_context``
+plants BIPIA's test attacks in its test e-mails and code answers, as BIPIA does, and scans them on the
+``context`` channel beside the clean contexts.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any
 from medsec.guard.classifier import Model, load_model
 from medsec.guard.rules import data_path, load_rules, match
 from medsec.guard.scanner import Context
-from medsec.guard.scanners import HarmfulScanner
+from medsec.guard.scanners import HarmfulScanner, InjectionScanner
 from medsec.guard.textnorm import canonical, decodings
 from medsec.guard.train.build import train, training_set
 from medsec.guard.train.corpus import Example, medsafety, ours, public
@@ -175,6 +177,62 @@ def summary(test: list[Example], flagged: list[bool]) -> dict[str, Any]:
     }
 
 
+def _middle(text: str) -> int:
+    """The line or sentence break nearest the middle of ``text`` (the middle itself when there is none)."""
+    half = len(text) // 2
+    breaks = [i + 1 for i, c in enumerate(text) if c == "\n"] + [
+        i + 2 for i in range(len(text) - 1) if text[i] in ".!?" and text[i + 1] == " "
+    ]
+    return min(breaks, key=lambda i: abs(i - half), default=half)
+
+
+def _plant(context: str, attack: str, where: str) -> str:
+    if where == "start":
+        return f"{attack}\n{context}"
+    if where == "end":
+        return f"{context}\n{attack}"
+    cut = _middle(context)
+    return f"{context[:cut]}{attack} {context[cut:]}"
+
+
+async def embedded() -> dict[str, Any]:
+    """BIPIA's own setting: test attacks planted in test contexts, scanned on the ``context`` channel.
+
+    Text attacks go into the 50 test emails (EmailQA), code attacks into the 50 test code answers
+    (CodeQA), each at the start, at the line or sentence break nearest the middle, and at the end, as
+    BIPIA plants them. The clean contexts are the false-positive side. The attack strings alone are the
+    ``bipia-text`` and ``bipia-code`` rows above; this asks whether the surrounding text hides them.
+    """
+    scanner, ctx = InjectionScanner(), Context(channel="context")
+    root = DATA / "injection" / "bipia"
+    out: dict[str, Any] = {}
+    for task, part in (("email", "text"), ("code", "code")):
+        contexts = []
+        for line in (root / task / "test.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            context = row["context"]
+            contexts.append("\n".join(context) if isinstance(context, list) else context)
+        attacks = [
+            a for texts in json.loads((root / f"{part}_attack_test.json").read_text()).values() for a in texts
+        ]
+        clean = [(await scanner(c, ctx)).action != "allow" for c in contexts]
+        by_place: dict[str, list[bool]] = {}
+        for where in ("start", "middle", "end"):
+            by_place[where] = [
+                (await scanner(_plant(c, a, where), ctx)).action != "allow" for c in contexts for a in attacks
+            ]
+        every = [f for v in by_place.values() for f in v]
+        out[task] = {
+            "contexts": len(contexts),
+            "attacks": len(attacks),
+            "clean_flagged": round(sum(clean) / len(clean), 4),
+            "detection_rate": round(sum(every) / len(every), 4),
+            "detection_by_position": {k: round(sum(v) / len(v), 4) for k, v in by_place.items()},
+            "n_planted": len(every),
+        }
+    return out
+
+
 def harmbench() -> list[str]:
     """HarmBench's test behaviours of the ``standard`` kind (no copyright or contextual ones)."""
     path = DATA / "safety" / "harmbench" / "harmbench_behaviors_text_test.csv"
@@ -272,6 +330,7 @@ def main() -> int:
             "ours_only_model": evaluate(ours_only, test),
         },
         "blind_review": blind_review(test, shipped_flags(shipped, test)),
+        "bipia_planted_in_context": asyncio.run(embedded()),
         "harmful": asyncio.run(harmful()),
         "llm_guard": llm_guard(args.skip_llm_guard, test),
         "seconds": round(time.perf_counter() - start, 1),
@@ -284,6 +343,11 @@ def main() -> int:
         f"blind reviewers detect {people:.3f} of the test attacks "
         f"(the shipped detector {ours_on_sample:.3f} on their sample)\n"
     )
+    for task, row in result["bipia_planted_in_context"].items():
+        sys.stdout.write(
+            f"BIPIA {task}: planted attacks detected {row['detection_rate']:.3f} "
+            f"{row['detection_by_position']}, clean contexts flagged {row['clean_flagged']:.3f}\n"
+        )
     inj = result["injection"]["shipped_model"]
     for name, row in inj.items():
         sys.stdout.write(

@@ -289,8 +289,12 @@ detection at the budgets): the override member at 2e-6, 1e-6 and 5e-7, the extra
 4e-7 and 1.5e-7, Mosscap weighing 1 or 2 in it."""
 
 
-def train_pair(examples: Sequence[Example]) -> MaxModel:
-    """An instruction-override and a secret-extraction model, thresholds chosen jointly (out-of-fold)."""
+def train_pair(examples: Sequence[Example], report: dict[str, float] | None = None) -> MaxModel:
+    """An instruction-override and a secret-extraction model, thresholds chosen jointly (out-of-fold).
+
+    With ``report``, fills it with each source's out-of-fold flag rate at the chosen thresholds (train
+    items only: what the build can say about itself without the test part).
+    """
     specs = (
         (override_member, OVERRIDE_WEIGHT, OVERRIDE_L2),
         (extraction_member, EXTRACTION_WEIGHT, EXTRACTION_L2),
@@ -300,6 +304,18 @@ def train_pair(examples: Sequence[Example]) -> MaxModel:
         fits.append(fit_arrays([e for e in examples if member(e)], l2=l2, source_weight=weight))
         oof.append(out_of_fold(examples, l2=l2, member=member, source_weight=weight))
     thresholds = joint_operating_point(examples, oof[0], oof[1])
+    if report is not None:
+        flags: dict[str, list[bool]] = {}
+        for e, a, b in zip(examples, oof[0], oof[1], strict=True):
+            key = f"{e.source}{'' if e.source != 'ours' else ('+' if e.label else '-')}"
+            flags.setdefault(key, []).append(a >= thresholds[0] or b >= thresholds[1])
+        attacks = [
+            a >= thresholds[0] or b >= thresholds[1]
+            for e, a, b in zip(examples, *oof, strict=True)
+            if e.label and e.source != "ours"
+        ]
+        report.update({k: sum(v) / len(v) for k, v in sorted(flags.items())})
+        report["public attacks"] = sum(attacks) / len(attacks)
     return MaxModel(tuple(to_model(w, b, t) for (w, b), t in zip(fits, thresholds, strict=True)))
 
 
@@ -322,10 +338,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=str(data_path("injection_model.json")))
     args = parser.parse_args(argv)
     examples = training_set(args.data)
-    model = train_pair(examples)
+    report: dict[str, float] = {}
+    model = train_pair(examples, report)
     Path(args.out).write_text(model.to_json() + "\n", encoding="utf-8")
     weights = sum(len(m.weights) for m in model.members)
     sys.stderr.write(f"trained on {len(examples)} examples, {weights} weights -> {args.out}\n")
+    sys.stderr.write("out-of-fold flag rate on the train part (ours+ attacks, ours- benign):\n")
+    for name, rate in report.items():
+        sys.stderr.write(f"  {name:24} {rate:.4f}\n")
     return 0
 
 

@@ -4,10 +4,11 @@ Two sources:
 
 - **ours**: ``examples.yaml`` next to this module, written by the medsec developers;
 - **public**: the sets in ``../shared/data`` (read by path, never copied into the package), each item
-  assigned to ``train`` or ``test`` by a fixed rule: where the set ships its own split (BIPIA attacks,
-  PubMedQA's 500-id test list) that split is used; otherwise the item's id is hashed (SHA-256, even →
-  train). Over-defence sets (NotInject, JailbreakBench benign) are ``test`` only; WildGuard's benign
-prompts are split by hash like the rest, so that the model sees general (non-clinical) benign text.
+  assigned to ``train`` or ``test`` by a fixed rule: where the set ships its own split (BIPIA attacks
+  and clean emails, PubMedQA's 500-id test list) that split is used; otherwise the item's id is hashed
+  (SHA-256, even → train). Over-defence sets (NotInject, JailbreakBench benign) are ``test`` only;
+  WildGuard's benign prompts are split by hash like the rest, so that the model sees general
+  (non-clinical) benign text.
 
 Training reads ``ours`` and public ``train`` items; benchmarks report on public ``test`` items only.
 """
@@ -131,6 +132,16 @@ def _injection(root: Path) -> Iterator[Example]:
             split=hashed_split(f"wild-{i}"),
         )
     splits: tuple[Split, ...] = ("train", "test")
+    for split in splits:  # BIPIA's clean emails, by its own split: ordinary context the model must pass
+        for i, row in enumerate(_jsonl(root / "injection" / "bipia" / "email" / f"{split}.jsonl")):
+            yield Example(
+                id=f"bipia-email-{split}-{i}",
+                text=row["context"],
+                label=0,
+                source="bipia-email",
+                kind="benign",
+                split=split,
+            )
     for part in ("text", "code"):
         for split in splits:
             attacks = json.loads((root / "injection" / "bipia" / f"{part}_attack_{split}.json").read_text())
