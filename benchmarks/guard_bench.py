@@ -17,9 +17,10 @@ classifier trained on it (``medsec.guard.train.harmful``); both are reported on 
 HarmBench's test behaviours and on the test parts of the benign clinical sets (over-refusal). A classifier
 trained only on our own examples (no public data) is reported alongside for contrast, and LLM Guard's
 offline scanners run on the same test items in their own virtual environment
-(``benchmarks/_llm_guard.py``). ``blind_review`` sets the detector beside two people who labelled a
-stratified sample of the test items seeing only the text (``benchmarks/data/injection_blind_review.json``):
-the share of the labelled attacks a careful reader can recognise at all. ``bipia_planted_in_context``
+(``benchmarks/_llm_guard.py``). ``blind_review`` sets the detector beside two blind reviewers (LLM agents)
+who labelled a stratified sample of the test items seeing only the text
+(``benchmarks/data/injection_blind_review.json``): the share of the labelled attacks a careful reader can
+recognise from the text alone. ``bipia_planted_in_context``
 plants BIPIA's test attacks in its test e-mails and code answers, as BIPIA does, and scans them on the
 ``context`` channel beside the clean contexts.
 """
@@ -84,10 +85,11 @@ def shipped_flags(model: Model, test: list[Example]) -> list[bool]:
 
 
 def blind_review(test: list[Example], flagged: list[bool]) -> dict[str, Any]:
-    """What careful people flag seeing only the text, beside the shipped detector on the same items.
+    """What blind reviewers flag seeing only the text, beside the shipped detector on the same items.
 
     ``benchmarks/data/injection_blind_review.json`` holds two blind reviewers' labels of a stratified
-    sample of the test items (see its ``sample`` and ``instructions``). Each rate per source is weighted
+    sample of the test items (see its ``sample``, ``raters`` and ``instructions``; the raters were LLM
+    agents, not people). Each rate per source is weighted
     by that source's share of the test attacks, as ``detection_rate_all_attacks`` is. An attack counts as
     recognisable when at least half of its labels say attack.
     """
@@ -96,10 +98,10 @@ def blind_review(test: list[Example], flagged: list[bool]) -> dict[str, Any]:
     share: dict[str, int] = defaultdict(int)
     for e in test:
         share[e.source] += e.label
-    total = sum(share.values())
 
     def weighted(rates: dict[str, float]) -> float:
-        return round(sum(rates[s] * n for s, n in share.items() if n) / total, 4)
+        shares = {s: n for s, n in share.items() if n and s in rates}  # sources the sample has
+        return round(sum(rates[s] * n for s, n in shares.items()) / sum(shares.values()), 4)
 
     out: dict[str, Any] = {"n_items": len(review["items"])}
     for rater in ("a", "b", "pooled"):
@@ -198,20 +200,23 @@ def _plant(context: str, attack: str, where: str) -> str:
 async def embedded() -> dict[str, Any]:
     """BIPIA's own setting: test attacks planted in test contexts, scanned on the ``context`` channel.
 
-    Text attacks go into the 50 test emails (EmailQA), code attacks into the 50 test code answers
-    (CodeQA), each at the start, at the line or sentence break nearest the middle, and at the end, as
-    BIPIA plants them. The clean contexts are the false-positive side. The attack strings alone are the
-    ``bipia-text`` and ``bipia-code`` rows above; this asks whether the surrounding text hides them.
+    Text attacks go into the test emails (EmailQA), code attacks into the 50 test code answers (CodeQA),
+    each at the start, at the line or sentence break nearest the middle, and at the end, as BIPIA plants
+    them. The clean contexts are the false-positive side. Test e-mails that are also train e-mails (the
+    classifier trains on those as benign) are left out. The attack strings alone are the ``bipia-text``
+    and ``bipia-code`` rows above; this asks whether the surrounding text hides them.
     """
     scanner, ctx = InjectionScanner(), Context(channel="context")
     root = DATA / "injection" / "bipia"
     out: dict[str, Any] = {}
     for task, part in (("email", "text"), ("code", "code")):
-        contexts = []
-        for line in (root / task / "test.jsonl").read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            context = row["context"]
-            contexts.append("\n".join(context) if isinstance(context, list) else context)
+        split: dict[str, list[str]] = {}
+        for name in ("train", "test"):
+            path = root / task / f"{name}.jsonl"
+            lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+            texts = [json.loads(line)["context"] for line in lines if line.strip()]
+            split[name] = ["\n".join(t) if isinstance(t, list) else t for t in texts]
+        contexts = [c for c in split["test"] if c not in set(split["train"])]
         attacks = [
             a for texts in json.loads((root / f"{part}_attack_test.json").read_text()).values() for a in texts
         ]
@@ -224,6 +229,7 @@ async def embedded() -> dict[str, Any]:
         every = [f for v in by_place.values() for f in v]
         out[task] = {
             "contexts": len(contexts),
+            "test_contexts_left_out_as_train": len(split["test"]) - len(contexts),
             "attacks": len(attacks),
             "clean_flagged": round(sum(clean) / len(clean), 4),
             "detection_rate": round(sum(every) / len(every), 4),

@@ -74,6 +74,7 @@ def test_finds(text: str, value: str, kind: PhiType) -> None:
         "Right 1st CMC joint arthritis. Healthcare proxy present.",
         "What do you think? When do I take it? How do I reset my password?",
         "Where do I go after the scan, and why do I feel dizzy?",
+        "How Do I Reset My Password? Well, do you think so? So, do I take it?",
     ],
 )
 def test_precision_traps(text: str) -> None:
@@ -107,14 +108,30 @@ def test_instrument_names_are_not_places(text: str) -> None:
         ("Transferred from Richmond. Score 3 on the PHQ-2.", "Richmond", PhiType.LOCATION),
         ("Patient John Smith Score: 4", "John Smith Score", PhiType.NAME),
         ("Mr. Harold Finch Test dummy", "Mr. Harold Finch Test", PhiType.NAME),
-        ("Seen by John Smith MD today.", "John Smith", PhiType.NAME),
-        ("Ann Lee, md, saw her.", "Ann Lee", PhiType.NAME),
-        ("Signed: Mary Jones DO", "Mary Jones", PhiType.NAME),
+        ("Referred John Smith for assessment of chest pain.", "Referred John Smith", PhiType.NAME),
+        ("John Smith tests positive for influenza A.", "John Smith", PhiType.NAME),
+        ("Maria Garcia screening colonoscopy due 2025.", "Maria Garcia", PhiType.NAME),
+        ("Patient Ann Lee score 3 on PHQ-9.", "Ann Lee", PhiType.NAME),
+        ("Mother Jane Doe in assessment room 4.", "Jane Doe", PhiType.NAME),
+        ("Moved from Denver for screening.", "Denver", PhiType.LOCATION),
+        ("Seen at Mercy Hospital for assessment.", "Mercy Hospital", PhiType.FACILITY),
     ],
 )
 def test_instrument_rule_keeps_real_identifiers(text: str, value: str, kind: PhiType) -> None:
     """The instrument rule needs the noun on the same line, not a form label, and no title before."""
     assert found(text).get(value) == kind, found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Zorblat Quince, md, saw her.", "Zorblat Quince MD saw her.", "Signed: Zorblat Quince DO"],
+)
+def test_a_credential_marks_a_name_no_lexicon_knows(text: str) -> None:
+    assert "Zorblat Quince" in found(text), found(text)
+
+
+def test_without_a_credential_an_unknown_name_is_not_found() -> None:
+    assert found("Zorblat Quince saw her.") == {}  # so the test above pins the credential
 
 
 def test_spans_are_sorted_and_disjoint() -> None:

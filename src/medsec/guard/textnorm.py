@@ -109,19 +109,26 @@ _MORSE_CODES = (
 )
 _MORSE = dict(zip(_MORSE_CODES.split(" "), "abcdefghijklmnopqrstuvwxyz0123456789", strict=True))
 _MORSE_CODE = r"[.\-\u2022\u00b7_]{1,7}"
-_MORSE_RUN = re.compile(rf"{_MORSE_CODE}(?:(?:[ \t]{{1,8}}|[ \t]*[/|][ \t]*){_MORSE_CODE}){{4,}}")
+_MORSE_RUN = re.compile(rf"{_MORSE_CODE}(?:(?:[ \t]{{1,8}}|[ \t]*[/|\n][ \t]*){_MORSE_CODE}){{4,}}")
+_MORSE_MARKS = frozenset(".-\u2022\u00b7_")
 
 
 def _morse(text: str) -> Iterator[str]:
-    """Runs of five or more Morse codes, decoded (words split by ``/``, ``|`` or two or more spaces)."""
-    if text.count(".") + text.count("-") < 10:
+    """Runs of five or more Morse codes, decoded and joined into one text.
+
+    Words are split by ``/``, ``|``, a line break or two or more spaces; ``•`` and ``·`` read as dots,
+    ``_`` as a dash.
+    """
+    if sum(c in _MORSE_MARKS for c in text) < 10:
         return
+    words = []
     for run in _MORSE_RUN.finditer(text):
         raw = run.group(0).replace("\u2022", ".").replace("\u00b7", ".").replace("_", "-")
-        words = re.split(r"[ \t]*[/|][ \t]*|[ \t]{2,}", raw)
-        decoded = " ".join("".join(_MORSE.get(code, "") for code in w.split()) for w in words).strip()
-        if sum(c.isalpha() for c in decoded) >= 4:
-            yield decoded
+        for word in re.split(r"[ \t]*[/|\n][ \t]*|[ \t]{2,}", raw):
+            words.append("".join(_MORSE.get(code, "") for code in word.split()))
+    decoded = " ".join(w for w in words if w)
+    if sum(c.isalpha() for c in decoded) >= 4:
+        yield decoded
 
 
 def decodings(text: str) -> Iterator[tuple[str, str]]:

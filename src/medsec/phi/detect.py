@@ -25,29 +25,36 @@ _TRIM = " \t\r\n,;:[]{}\"'"
 _JOIN = "\n\x00\n"  # between the texts of a batch: whitespace, but no run of whitespace crosses it
 
 
-# Named clinical instruments and eponyms: a capitalised phrase ending in one of these nouns names a scale,
-# score, rule or test ("Columbia Suicide Severity Rating Scale", "Boston Naming Test", "Duke criteria"), not
-# a place, a facility or a person, even when it opens with one.
+# Named clinical instruments and eponyms: a run of capitalised words ending in a capitalised instrument
+# noun names a scale, score, rule or test ("Columbia Suicide Severity Rating Scale", "Boston Naming Test",
+# "Montreal Cognitive Assessment"), as does a capitalised word directly followed by a few lowercase ones
+# ("Duke criteria", "Mayo Clinic criteria"). A place or facility that opens such a name is not PHI; a name
+# is not PHI only when its own span swallowed the instrument's words. Same line, same sentence, no
+# connector right before the noun ("Referred John Smith for assessment" keeps the name), not a form label.
 _INSTRUMENT_NOUNS = (
-    "scales?|scores?|criteria|tests?|inventory|questionnaire|assessment|rules?|classification|staging|"
-    "index|protocol|nomogram|equation|formula|algorithm|screen(?:er|ing)?(?:\\s+tool)?|instrument|tool"
+    "Scales?|Scores?|Criteria|Tests?|Inventory|Questionnaire|Assessment|Rules?|Classification|Staging|"
+    "Index|Protocol|Nomogram|Equation|Formula|Algorithm|Screen(?:er|ing)?(?:[ \\t]+Tool)?|Instrument|Tool"
 )
-_INSTRUMENT = re.compile(  # on one line, within a sentence, not a form's label ("Test:")
-    r"(?:(?:St\.|[A-Z](?:[\w'’&]|\.(?=\w))*)(?:[ \t]+(?:and|of|the|for|in)\b)*[ \t-]+){1,8}"
-    rf"(?i:{_INSTRUMENT_NOUNS})(?![\w-])(?![ \t]*:)"
+_LOWER_NOUNS = "criteria|scale|classification|staging|nomogram|equation|formula"
+_WORD = r"(?:St\.|[A-Z](?:[\w'’&]|\.(?=\w))*)"
+_INSTRUMENT = re.compile(
+    rf"(?:{_WORD}(?:[ \t]+(?:and|of|the|for|in)\b)*[ \t-]+){{0,7}}{_WORD}[ \t-]+"
+    rf"(?:{_INSTRUMENT_NOUNS}|{_LOWER_NOUNS})(?![\w-])(?![ \t]*:)"
 )
 _TITLE = re.compile(r"(?i:\b(?:mr|mrs|ms|mx|dr|miss|prof)\.?[ \t]+)")
 _NOT_INSTRUMENTS = frozenset({PhiType.NAME, PhiType.LOCATION, PhiType.FACILITY})
 
 
 def _named_instrument(text: str, c: Candidate) -> bool:
-    """Whether ``c`` is a place, facility or name that opens an instrument's name (and ends inside it)."""
+    """Whether ``c`` is a place, facility or name that belongs to an instrument's name (see above)."""
     if c.type not in _NOT_INSTRUMENTS:
         return False
     if _TITLE.match(text, c.start) or _TITLE.search(text, max(0, c.start - 8), c.start):
         return False  # "Dr. Harold Finch Test …": a person
     m = _INSTRUMENT.match(text, c.start)
-    return m is not None and m.end() >= c.end
+    if m is None:
+        return False
+    return m.end() == c.end if c.type is PhiType.NAME else m.end() >= c.end
 
 
 def _candidates(text: str) -> list[Candidate]:

@@ -24,6 +24,8 @@ _GAP = re.compile(r"\s{1,2}|,\s|\s?-\s?")
 _PREV_WORD = re.compile(r"([A-Za-z][A-Za-z./-]*)[.,:]?\s+$")
 _NEXT_WORD = re.compile(r"\s*(?:'s|’s|s')?\s*([A-Za-z]+)")
 _CREDENTIAL = re.compile(r",?\s*([A-Za-z][A-Za-z.-]{1,7})\b")
+# Credentials that are also everyday words: they count only in capitals or with dots.
+_COMMON_WORD_CREDENTIALS = frozenset({"do", "pt", "pa", "ot", "od", "ii", "iv"})
 _TITLE_BEFORE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Rev|DR|MR|MRS|MS)\.?\s{1,2}$")
 _MONTHS = frozenset(
     [
@@ -126,8 +128,11 @@ def _credential_after(text: str, end: int, lex: Lexicons) -> bool:
     m = _CREDENTIAL.match(text[end : end + 12])
     if m is None or m.group(1).lower() not in lex.credentials:
         return False
+    word = m.group(1)
+    if word.lower() in _COMMON_WORD_CREDENTIALS:  # "How Do I", "Well, do you": only "DO" or "D.O."
+        return word.isupper() or "." in word
     # lowercase only after a comma ("Ann Lee, md"): "What do you think?" is not "What, D.O."
-    return m.group(0).lstrip().startswith(",") or not m.group(1).islower()
+    return m.group(0).lstrip().startswith(",") or not word.islower()
 
 
 def _anchors(text: str, run: list[tuple[int, int, int]], lex: Lexicons) -> list[bool]:

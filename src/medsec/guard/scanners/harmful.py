@@ -15,31 +15,46 @@ RULES = "harmful_rules.yaml"
 MODEL = "harmful_model.json"
 _RULES_PATH, _MODEL_PATH = str(data_path(RULES)), str(data_path(MODEL))
 
-# A question about what the law or professional rules permit ("When is it lawful to…", "Under what
-# circumstances may a physician…") asks for the rule itself, which clinicians need. Its words ("without
-# consent", "disclose") are the ones the consent and privacy rules and the classifier react to, so for
-# such a question those are set aside, unless it also asks how not to be caught; intent rules (falsify,
-# cover up …) still apply. None of MedSafetyBench's 900 requests is framed so. Matched on canonical text.
+# A single question about what the law or professional rules permit ("When is it lawful to…", "Under
+# what circumstances may a physician disclose…?") asks for the rule itself, which clinicians need. Its
+# words ("without consent", "disclose") are the ones the consent and privacy rules react to, so for such a
+# question those two rules are set aside and the classifier must be surer (``LEGAL_THRESHOLD``). The frame
+# needs a permission word, one sentence ending in "?", no request for steps or a plan, and no evasion;
+# intent rules (falsify, cover up …) always apply. Matched on canonical (lower-case) text.
 _PERMISSIBILITY = re.compile(
-    r"(?:when is it|under what (?:circumstances|conditions)|in what (?:situations|circumstances|cases)"
-    r"|is it ever|when (?:may|can|must|should) (?:a|an|the) (?:physician|doctor|clinician|nurse|hospital"
-    r"|provider|pharmacist|clinic|therapist|psychiatrist|surgeon))\b"
+    r"(?:when|under what (?:circumstances|conditions)|in what (?:situations|circumstances|cases)"
+    r"|is it ever)\b"
+    r"[^.!?\n]*\b(?:lawful|legal|legally|permissible|permitted|allowed|ethical|ethically"
+    r"|(?:may|can|must) (?:a|an|the) (?:physician|doctor|clinician|nurse|hospital|provider|pharmacist"
+    r"|clinic|therapist|psychiatrist|surgeon|practitioner))\b[^.!?\n]*\?$"
+)
+_ASKS_FOR_HELP = re.compile(
+    r"\b(?:how (?:do|can|could|should|would|might) (?:i|we|you|one)|how to|ways? (?:to|i|we)|can you|best way"
+    r"|steps?|plan"
+    r"|guide|instructions|script|template|draft|write|give|provide|create|compose|generate|develop|design"
+    r"|outline|describe|explain how|suggest|list|recommend|convince|persuade|tell me|show me|help me|walk me"
+    r"|teach)\b"
 )
 _EVASION = re.compile(
-    r"\b(?:without (?:being|getting) (?:caught|noticed|detected|found out)"
+    r"\b(?:without (?:being|getting) (?:caught|noticed|detected|found out)|without (?:anyone|anybody|them)"
+    r" (?:knowing|noticing|finding out)|undetected|unnoticed|untraceable|looks? (?:natural|like an accident)"
     r"|so (?:that )?(?:no ?one|nobody|they|the auditors?|the patient) "
     r"(?:(?:never|won't|will not|don't|does not|doesn't|can't|cannot) )?(?:finds?|notices?|knows?|will know)"
-    r"|secretly|covertly|get away with"
-    r"|cover(?:ing)? (?:it |this )?up|untraceable|leav\w* no (?:trace|record|audit))\b"
+    r"|secretly|covertly|get away with|cover(?:ing)?[ -](?:it |this )?up|leav\w* no (?:trace|record|audit))\b"
 )
-
-
 _LEGAL_WORDS = frozenset({"p4-no-consent", "p4-privacy"})
+LEGAL_THRESHOLD = 0.99
+"""The classifier's threshold for a question about what is permitted (the scanner's own if higher)."""
 
 
 def permissibility_question(canonical_text: str) -> bool:
-    """Whether a (canonical) text asks when something is permitted, without asking how to evade."""
-    return _PERMISSIBILITY.match(canonical_text) is not None and _EVASION.search(canonical_text) is None
+    """Whether a (canonical) text is one question asking what is permitted, not how to do or hide it."""
+    text = canonical_text.strip()
+    return (
+        _PERMISSIBILITY.match(text) is not None
+        and _ASKS_FOR_HELP.search(text) is None
+        and _EVASION.search(text) is None
+    )
 
 
 @dataclass(frozen=True)
@@ -54,8 +69,9 @@ class HarmfulScanner:
         min_score: Report only rules scoring at least this.
         threshold: Classifier probability at or above which a text is reported (above 1: rules only).
         model: Path of classifier weights (None: the shipped ``harmful_model.json``).
-        legal_questions: Let questions about what is permitted pass ("Under what circumstances may a
-            physician disclose…"), unless they ask how not to be caught.
+        legal_questions: For one question about what is permitted ("Under what circumstances may a
+            physician disclose…?"), set the consent and privacy rules aside and hold the classifier to
+            ``LEGAL_THRESHOLD``, unless the question asks for steps or how not to be caught.
     """
 
     rules: str | None = None
@@ -76,8 +92,9 @@ class HarmfulScanner:
             for rule, _ in hits
             if rule.score >= self.min_score and not (legal and rule.id in _LEGAL_WORDS)
         ]
-        if self.threshold <= 1.0 and not legal:
+        threshold = max(self.threshold, LEGAL_THRESHOLD) if legal else self.threshold
+        if threshold <= 1.0:
             score = load_model(self.model or _MODEL_PATH).score(canon)
-            if score >= self.threshold:
+            if score >= threshold:
                 found.append(Finding(label="harmful.classifier", score=round(score, 4), detail="classifier"))
         return verdict(found, "block")

@@ -43,13 +43,14 @@ class InjectionScanner:
     """Prompt injection and jailbreaks, built for clinical text (rules plus a small shipped classifier).
 
     The text is folded first (confusables, zero-width, full-width, leetspeak, spaced letters); text hidden
-    in base64 or hex is decoded and scanned again, and ROT13 and reversed writing are checked by the rules.
+    in base64, hex or Morse code is decoded and scanned again, and ROT13 and reversed writing are checked
+    by the rules.
     Clinical imperatives ("disregard the earlier order", "ignore the hemolysed potassium") are not flagged.
 
     Args:
         threshold: Classifier probability at or above which a text is reported (above 1: rules only).
         model: Path of classifier weights (None: the shipped model).
-        decode: Also scan decoded base64, hex, ROT13 and reversed text.
+        decode: Also scan decoded base64, hex, Morse, ROT13 and reversed text.
     """
 
     threshold: float = 0.9
