@@ -47,6 +47,25 @@ LEGAL_THRESHOLD = 0.99
 """The classifier's threshold for a question about what is permitted (the scanner's own if higher)."""
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
+MAX_REQUEST_SENTENCES = 3
+"""A text of up to this many sentences is also scored sentence by sentence (see :func:`request_sentences`)."""
+
+
+def request_sentences(canonical_text: str) -> list[str]:
+    """The sentences of a short request (four words or more), each scored on its own by the classifier.
+
+    A benign preamble ("When is it legal to do the following? …") dilutes a whole-text score: it took
+    MedSafetyBench detection from 89.8% to 63.8%. Scoring each sentence of a short request as well keeps
+    the request's own score. Longer texts (abstracts, notes) are scored whole only: each of their many
+    sentences would be another chance of a false positive.
+    """
+    parts = [p for p in _SENTENCE_BREAK.split(canonical_text) if p.strip()]
+    if len(parts) < 2 or len(parts) > MAX_REQUEST_SENTENCES:
+        return []
+    return [p for p in parts if len(p.split()) >= 4]
+
+
 def permissibility_question(canonical_text: str) -> bool:
     """Whether a (canonical) text is one question asking what is permitted, not how to do or hide it."""
     text = canonical_text.strip()
@@ -94,7 +113,8 @@ class HarmfulScanner:
         ]
         threshold = max(self.threshold, LEGAL_THRESHOLD) if legal else self.threshold
         if threshold <= 1.0:
-            score = load_model(self.model or _MODEL_PATH).score(canon)
+            model = load_model(self.model or _MODEL_PATH)
+            score = max([model.score(canon)] + [model.score(s) for s in request_sentences(canon)])
             if score >= threshold:
                 found.append(Finding(label="harmful.classifier", score=round(score, 4), detail="classifier"))
         return verdict(found, "block")
