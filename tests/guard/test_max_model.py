@@ -12,12 +12,8 @@ from medsec.guard.classifier import (
     tokens,
 )
 from medsec.guard.textnorm import canonical
-from medsec.guard.train.build import (
-    extraction_member,
-    flag_budgets,
-    joint_operating_point,
-    override_member,
-)
+from medsec.guard.train.budgets import flag_budgets, joint_operating_point
+from medsec.guard.train.build import extraction_member, override_member
 from medsec.guard.train.corpus import Example
 
 

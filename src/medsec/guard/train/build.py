@@ -6,7 +6,8 @@ logistic regression over the features of :mod:`medsec.guard.classifier` (full-ba
 deterministic). The operating point is chosen on the training part only, from 5-fold out-of-fold scores:
 the lowest threshold that keeps the clinical benign texts (MedQuAD, PubMedQA, MedQA, MedMCQA, MMLU
 train parts) under ``CLINICAL_FPR``, the general benign prompts (WildGuard and deepset train parts)
-under ``GENERAL_FPR`` and our own benign examples under ``OURS_FPR``; the bias is then shifted so that
+under ``GENERAL_FPR`` and our own benign examples under ``OURS_FPR`` (all in
+:mod:`medsec.guard.train.budgets`); the bias is then shifted so that
 this threshold reads as probability 0.9, the scanner's default. Only hashed weights are written. Needs
 NumPy (the ``embeddings`` extra), at build time only.
 
@@ -32,6 +33,12 @@ from typing import TYPE_CHECKING, Any
 from medsec.guard.classifier import LinearModel, MaxModel, position_features, spans, tokens
 from medsec.guard.rules import data_path
 from medsec.guard.textnorm import canonical
+from medsec.guard.train.budgets import (
+    GENERAL_FPR,
+    OURS_FPR,
+    joint_operating_point,
+    operating_point,
+)
 from medsec.guard.train.corpus import Example, ours, public
 
 if TYPE_CHECKING:
@@ -44,15 +51,7 @@ SOURCE_WEIGHT = {"ours": 3.0, "mosscap": 0.5}
 """Per-source multipliers of the balanced class weights. Our examples are few but say exactly what
 clinical text must (not) trigger, so they weigh more; Mosscap's moves weigh half, since many are ordinary
 requests that are attacks only inside its password game."""
-OURS_FPR = 0.005
-"""Budget on our own benign examples (trigger words in benign and clinical text: the over-defence the
-public train parts barely cover). This and ``GENERAL_FPR`` were 1% and 5% until the benign trigger-word
-prompts of ``tests/guard/test_classifier.py`` (written by us, never trained on) were flagged one time in
-eight."""
 L2 = 1e-6
-CLINICAL = ("medquad", "pubmedqa", "medqa", "medmcqa", "mmlu")
-GENERAL = ("wildguard", "deepset")
-CLINICAL_FPR, GENERAL_FPR = 0.015, 0.03
 DEFAULT_LOGIT = math.log(0.9 / 0.1)
 PRUNE = 0.005
 
@@ -169,29 +168,6 @@ def out_of_fold(
     return scores
 
 
-def quantile(values: Sequence[float], fpr: float) -> float:
-    """The score above which a fraction ``fpr`` of ``values`` lies."""
-    ranked = sorted(values)
-    return ranked[min(len(ranked) - 1, int(len(ranked) * (1 - fpr)))] + 1e-6
-
-
-def operating_point(
-    examples: Sequence[Example],
-    scores: Sequence[float],
-    general_fpr: float = GENERAL_FPR,
-    ours_fpr: float = OURS_FPR,
-) -> float:
-    """The logit threshold meeting every false-positive budget on (out-of-fold) benign scores."""
-    clinical = [s for e, s in zip(examples, scores, strict=True) if e.source in CLINICAL]
-    general = [s for e, s in zip(examples, scores, strict=True) if e.source in GENERAL and not e.label]
-    own = [s for e, s in zip(examples, scores, strict=True) if e.source == "ours" and not e.label]
-    return max(
-        quantile(clinical, CLINICAL_FPR),
-        quantile(general, general_fpr) if general else -1e9,
-        quantile(own, ours_fpr) if own else -1e9,
-    )
-
-
 def to_model(w: Any, b: float, threshold: float) -> LinearModel:
     """Prune tiny weights and shift the bias so that ``threshold`` reads as probability 0.9."""
     import numpy as np
@@ -216,60 +192,6 @@ def train(
         scores = [float(s) for s in Rows(calibrate_on, True).best(w, b)]
         threshold = operating_point(calibrate_on, scores, general_fpr, ours_fpr)
     return to_model(w, b, threshold)
-
-
-def flag_budgets(examples: Sequence[Example]) -> list[tuple[list[int], int]]:
-    """The benign groups of ``operating_point`` as (indices, how many of them may be flagged)."""
-    groups = (
-        ([i for i, e in enumerate(examples) if e.source in CLINICAL], CLINICAL_FPR),
-        ([i for i, e in enumerate(examples) if e.source in GENERAL and not e.label], GENERAL_FPR),
-        ([i for i, e in enumerate(examples) if e.source == "ours" and not e.label], OURS_FPR),
-    )
-    # as many as ``quantile`` lets lie above its threshold
-    return [(idx, len(idx) - 1 - int(len(idx) * (1 - fpr))) for idx, fpr in groups if idx]
-
-
-def joint_operating_point(
-    examples: Sequence[Example], first: Sequence[float], second: Sequence[float], steps: int = 300
-) -> tuple[float, float]:
-    """Logit thresholds of two models whose combined flags (either above its own) meet every budget.
-
-    Each candidate threshold of ``first`` (its benign scores, from its own lowest budget-meeting one
-    upward) leaves part of each budget; ``second`` gets the lowest threshold that fits in what is left.
-    The pair kept flags the most public attacks of ``examples`` (out-of-fold scores: the train part).
-    """
-    import numpy as np
-
-    a, b = np.asarray(first), np.asarray(second)
-    budgets = flag_budgets(examples)
-    attacks = np.array([e.label == 1 and e.source != "ours" for e in examples])
-
-    def lowest(scores: Any, free: Any) -> float | None:
-        threshold = -1e9
-        for idx, allowed in budgets:
-            rest = np.sort(scores[idx][free[idx]])[::-1]
-            left = allowed - int((~free[idx]).sum())
-            if left < 0:
-                return None
-            if left < len(rest):
-                threshold = max(threshold, float(rest[left]) + 1e-6)
-        return threshold
-
-    everyone = np.ones(len(a), dtype=bool)
-    start = lowest(a, everyone)
-    assert start is not None
-    benign = np.unique(a[np.concatenate([idx for idx, _ in budgets])])
-    candidates = benign[benign >= start]
-    best: tuple[float, float, float] | None = None
-    for ta in [start, *candidates[:: max(1, len(candidates) // steps)].tolist(), 1e9]:
-        tb = lowest(b, a < ta)
-        if tb is None:
-            continue
-        caught = float(((a >= ta) | (b >= tb))[attacks].mean())
-        if best is None or caught > best[0]:
-            best = (caught, ta, tb)
-    assert best is not None
-    return best[1], best[2]
 
 
 def override_member(e: Example) -> bool:
