@@ -34,6 +34,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from medsec.guard.scanner import Context
 from medsec.guard.scanners import HarmfulScanner, InjectionScanner
 from medsec.guard.textnorm import canonical, decodings
 from medsec.guard.train.build import train, training_set
-from medsec.guard.train.corpus import Example, medsafety, ours, public
+from medsec.guard.train.corpus import Example, bipia_contexts, medsafety, ours, public
 from medsec.guard.train.harmful import harmful_set
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -179,6 +180,7 @@ def summary(test: list[Example], flagged: list[bool]) -> dict[str, Any]:
     }
 
 
+@cache
 def _middle(text: str) -> int:
     """The line or sentence break nearest the middle of ``text`` (the middle itself when there is none)."""
     half = len(text) // 2
@@ -210,13 +212,9 @@ async def embedded() -> dict[str, Any]:
     root = DATA / "injection" / "bipia"
     out: dict[str, Any] = {}
     for task, part in (("email", "text"), ("code", "code")):
-        split: dict[str, list[str]] = {}
-        for name in ("train", "test"):
-            path = root / task / f"{name}.jsonl"
-            lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-            texts = [json.loads(line)["context"] for line in lines if line.strip()]
-            split[name] = ["\n".join(t) if isinstance(t, list) else t for t in texts]
-        contexts = [c for c in split["test"] if c not in set(split["train"])]
+        seen = set(bipia_contexts(DATA, task, "train"))
+        test_contexts = bipia_contexts(DATA, task, "test")
+        contexts = [c for c in test_contexts if c not in seen]
         attacks = [
             a for texts in json.loads((root / f"{part}_attack_test.json").read_text()).values() for a in texts
         ]
@@ -229,7 +227,7 @@ async def embedded() -> dict[str, Any]:
         every = [f for v in by_place.values() for f in v]
         out[task] = {
             "contexts": len(contexts),
-            "test_contexts_left_out_as_train": len(split["test"]) - len(contexts),
+            "test_contexts_left_out_as_train": len(test_contexts) - len(contexts),
             "attacks": len(attacks),
             "clean_flagged": round(sum(clean) / len(clean), 4),
             "detection_rate": round(sum(every) / len(every), 4),

@@ -111,6 +111,7 @@ _MORSE = dict(zip(_MORSE_CODES.split(" "), "abcdefghijklmnopqrstuvwxyz0123456789
 _MORSE_CODE = r"[.\-\u2022\u00b7_]{1,7}"
 _MORSE_RUN = re.compile(rf"{_MORSE_CODE}(?:(?:[ \t]{{1,8}}|[ \t]*[/|\n][ \t]*){_MORSE_CODE}){{4,}}")
 _MORSE_MARKS = frozenset(".-\u2022\u00b7_")
+_MORSE_WORD_BREAK = re.compile(r"[ \t]*[/|\n][ \t]*|[ \t]{2,}")
 
 
 def _morse(text: str) -> Iterator[str]:
@@ -124,7 +125,7 @@ def _morse(text: str) -> Iterator[str]:
     words = []
     for run in _MORSE_RUN.finditer(text):
         raw = run.group(0).replace("\u2022", ".").replace("\u00b7", ".").replace("_", "-")
-        for word in re.split(r"[ \t]*[/|\n][ \t]*|[ \t]{2,}", raw):
+        for word in _MORSE_WORD_BREAK.split(raw):
             words.append("".join(_MORSE.get(code, "") for code in word.split()))
     decoded = " ".join(w for w in words if w)
     if sum(c.isalpha() for c in decoded) >= 4:

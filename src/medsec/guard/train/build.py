@@ -227,15 +227,12 @@ def train_pair(examples: Sequence[Example], report: dict[str, float] | None = No
         oof.append(out_of_fold(examples, l2=l2, member=member, source_weight=weight))
     thresholds = joint_operating_point(examples, oof[0], oof[1])
     if report is not None:
+        flagged = [a >= thresholds[0] or b >= thresholds[1] for a, b in zip(*oof, strict=True)]
         flags: dict[str, list[bool]] = {}
-        for e, a, b in zip(examples, oof[0], oof[1], strict=True):
-            key = f"{e.source}{'' if e.source != 'ours' else ('+' if e.label else '-')}"
-            flags.setdefault(key, []).append(a >= thresholds[0] or b >= thresholds[1])
-        attacks = [
-            a >= thresholds[0] or b >= thresholds[1]
-            for e, a, b in zip(examples, *oof, strict=True)
-            if e.label and e.source != "ours"
-        ]
+        for e, f in zip(examples, flagged, strict=True):
+            key = e.source if e.source != "ours" else f"ours{'+' if e.label else '-'}"
+            flags.setdefault(key, []).append(f)
+        attacks = [f for e, f in zip(examples, flagged, strict=True) if e.label and e.source != "ours"]
         report.update({k: sum(v) / len(v) for k, v in sorted(flags.items())})
         report["public attacks"] = sum(attacks) / len(attacks)
     return MaxModel(tuple(to_model(w, b, t) for (w, b), t in zip(fits, thresholds, strict=True)))

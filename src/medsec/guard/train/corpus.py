@@ -101,6 +101,18 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
+def bipia_contexts(root: Path, task: str, split: Split) -> list[str]:
+    """BIPIA's clean contexts of ``task`` (``email``, ``code`` …) for ``split``; none when it ships no file.
+
+    A code answer is stored as a list of lines; it comes back joined.
+    """
+    path = root / "injection" / "bipia" / task / f"{split}.jsonl"
+    if not path.exists():
+        return []
+    contexts = (row["context"] for row in _jsonl(path))
+    return ["\n".join(c) if isinstance(c, list) else c for c in contexts]
+
+
 def _injection(root: Path) -> Iterator[Example]:
     mirror = root / "injection" / "public_mirror"
     for name in (
@@ -133,10 +145,10 @@ def _injection(root: Path) -> Iterator[Example]:
         )
     splits: tuple[Split, ...] = ("train", "test")
     for split in splits:  # BIPIA's clean emails, by its own split: ordinary context the model must pass
-        for i, row in enumerate(_jsonl(root / "injection" / "bipia" / "email" / f"{split}.jsonl")):
+        for i, text in enumerate(bipia_contexts(root, "email", split)):
             yield Example(
                 id=f"bipia-email-{split}-{i}",
-                text=row["context"],
+                text=text,
                 label=0,
                 source="bipia-email",
                 kind="benign",
